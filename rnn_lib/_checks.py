@@ -1,0 +1,58 @@
+"""Input validation shared by the public functions of ``rnn_lib``.
+
+Every message names the argument, what was received and what was expected,
+e.g. ``inputs: expected a rank-3 tensor (batch, time, features), got shape (3, 4)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def type_name(value: Any) -> str:
+    """The short type name used in error messages."""
+    return type(value).__name__
+
+
+def as_array(name: str, value: Any) -> np.ndarray:
+    """Convert a NumPy array or a tensor to a NumPy array, or raise TypeError."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "numpy") and hasattr(value, "shape"):  # an eager tf.Tensor
+        return np.asarray(value.numpy())
+    if hasattr(value, "shape") and hasattr(value, "dtype") and hasattr(value, "__array__"):
+        return np.asarray(value)
+    raise TypeError(f"{name}: expected a NumPy array or a tensor, got {type_name(value)}")
+
+
+def as_rank(name: str, value: Any, rank: int, axes: str) -> np.ndarray:
+    """Return ``value`` as a numeric array of the given rank, or raise.
+
+    ``axes`` names the expected axes for the message, e.g. ``"(batch, time, features)"``.
+    """
+    array = as_array(name, value)
+    if array.ndim != rank:
+        raise ValueError(
+            f"{name}: expected a rank-{rank} tensor {axes}, got shape {tuple(array.shape)}"
+        )
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        raise TypeError(f"{name}: expected a numeric tensor, got dtype {array.dtype}")
+    return array
+
+
+def positive_int(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int >= 1 (not a bool), or raise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected a positive int, got {type_name(value)}")
+    if value < 1:
+        raise ValueError(f"{name}: expected a positive int, got {value}")
+    return int(value)
+
+
+def boolean(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, or raise TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, got {type_name(value)}")
+    return bool(value)

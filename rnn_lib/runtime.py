@@ -1,0 +1,132 @@
+"""A quiet, deterministic TensorFlow for the book's notebooks.
+
+Importing TensorFlow writes C++ log lines straight to file descriptor 2
+(absl, oneDNN and CUDA-stub messages). A Jupyter kernel forwards that
+descriptor into the cell that happened to import TensorFlow, so without
+care every chapter would open with log spam, and nbval would see a
+``stderr`` output that it cannot reproduce under pytest.
+
+This module is the one place that prevents it. ``import rnn_lib`` calls
+:func:`import_tensorflow_quietly` before anything else imports TensorFlow:
+
+1. it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``
+   (only where the environment does not set them already), which silences
+   TensorFlow's own logger and keeps oneDNN from changing float round-off;
+2. it imports TensorFlow with descriptor 2 pointed at a temporary file, so
+   the lines written before TensorFlow's logger reads those variables (the
+   ``cudart_stub`` line of the full ``tensorflow`` wheel) are caught too;
+3. it writes back to ``sys.stderr`` every caught line that is *not* known
+   start-up noise, so a real import problem is still shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from types import ModuleType
+
+__all__ = [
+    "QUIET_ENVIRONMENT",
+    "import_tensorflow_quietly",
+    "is_startup_noise",
+    "setup_notebook",
+    "versions",
+]
+
+#: Environment defaults applied before TensorFlow is imported.
+QUIET_ENVIRONMENT: dict[str, str] = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+}
+
+# Lines TensorFlow prints at import on a CPU-only machine. Anything else
+# captured during the import is passed on to the user.
+_NOISE = re.compile(
+    r"""^(
+        WARNING:\ All\ log\ messages\ before\ absl::InitializeLog\(\).*
+      | [IWE]\d{4}\ [\d:.]+\s+\d+\ [\w.]+:\d+\].*     # absl/TSL log line
+      | To\ enable\ the\ following\ instructions:.*     # cpu_feature_guard tail
+      | \s*
+    )$""",
+    re.VERBOSE,
+)
+
+
+def is_startup_noise(line: str) -> bool:
+    """Return True if ``line`` is one of TensorFlow's known start-up log lines."""
+    if not isinstance(line, str):
+        raise TypeError(f"line: expected a str, got {type(line).__name__}")
+    return _NOISE.match(line) is not None
+
+
+def import_tensorflow_quietly() -> ModuleType:
+    """Import and return ``tensorflow`` without its start-up log lines.
+
+    Safe to call more than once: if TensorFlow is already imported, the
+    module is returned as it is (its start-up lines, if any, are long gone).
+    """
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    for name, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+            captured.seek(0)
+            text = captured.read().decode("utf-8", errors="replace")
+    kept = [line for line in text.splitlines() if not is_startup_noise(line)]
+    if kept:
+        print("\n".join(kept), file=sys.stderr)
+    return tensorflow
+
+
+def setup_notebook(seed: int = 0, precision: int = 3) -> None:
+    """Make a notebook's printed results reproducible.
+
+    Seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``),
+    turns on TensorFlow op determinism, and prints NumPy floats with
+    ``precision`` decimals and no scientific notation.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
+    if seed < 0:
+        raise ValueError(f"seed: expected a non-negative int, got {seed}")
+    if isinstance(precision, bool) or not isinstance(precision, int):
+        raise TypeError(f"precision: expected an int, got {type(precision).__name__}")
+    if not 0 <= precision <= 8:
+        raise ValueError(f"precision: expected an int in [0, 8], got {precision}")
+
+    import keras
+    import numpy as np
+
+    tensorflow = import_tensorflow_quietly()
+    keras.utils.set_random_seed(seed)
+    tensorflow.config.experimental.enable_op_determinism()
+    np.set_printoptions(precision=precision, suppress=True)
+
+
+def versions() -> dict[str, str]:
+    """Return the versions this process runs with, for the book's version cell.
+
+    Python is given as ``major.minor`` (the version the project supports);
+    the packages pinned in ``requirements.txt`` are given exactly.
+    """
+    import keras
+    import numpy as np
+
+    tensorflow = import_tensorflow_quietly()
+    return {
+        "Python": f"{sys.version_info.major}.{sys.version_info.minor}",
+        "TensorFlow": tensorflow.__version__,
+        "Keras": keras.__version__,
+        "NumPy": np.__version__,
+    }

@@ -1,0 +1,246 @@
+"""Name what a recurrent layer returns, and show it as a small table.
+
+Keras returns either one tensor or, with ``return_state=True``, a tuple
+``(output, *states)``, and leaves the reader to remember which position is
+which. Here every returned tensor
+gets a name:
+
+``sequence``  the output at every step, ``(batch, time, units)``
+              (``return_sequences=True``)
+``output``    the output at the last step, ``(batch, units)``
+              (``return_sequences=False``)
+``h``         the final hidden state, ``(batch, units)``  (``return_state=True``)
+``c``         the final cell state of an LSTM, ``(batch, units)``
+
+Example::
+
+    >>> layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
+    >>> named = run_named(layer, inputs)            # inputs: (3, 5, 2)
+    >>> print(named)
+    LSTM(4, return_sequences=True, return_state=True) returns a tuple of 3
+      sequence  (3, 5, 4)
+      h         (3, 4)
+      c         (3, 4)
+    >>> named["h"].shape
+    (3, 4)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import product
+from typing import Any
+
+import numpy as np
+
+from rnn_lib import _checks
+from rnn_lib.runtime import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+import keras  # noqa: E402  (after the quiet TensorFlow import)
+
+__all__ = [
+    "LAYER_KINDS",
+    "NamedOutputs",
+    "OutputGrid",
+    "describe_layer",
+    "make_layer",
+    "output_grid",
+    "output_names",
+    "run_named",
+]
+
+#: The recurrent layer classes this module builds by name.
+LAYER_KINDS: dict[str, type] = {
+    "SimpleRNN": keras.layers.SimpleRNN,
+    "GRU": keras.layers.GRU,
+    "LSTM": keras.layers.LSTM,
+}
+
+# State names by cell class; any other cell gets state_0, state_1, ...
+_STATE_NAMES: dict[type, tuple[str, ...]] = {
+    keras.layers.LSTMCell: ("h", "c"),
+    keras.layers.GRUCell: ("h",),
+    keras.layers.SimpleRNNCell: ("h",),
+}
+
+
+def _check_recurrent(layer: Any) -> keras.layers.RNN:
+    if not isinstance(layer, keras.layers.RNN):
+        raise TypeError(
+            "layer: expected a Keras recurrent layer (SimpleRNN, GRU, LSTM or RNN), "
+            f"got {_checks.type_name(layer)}"
+        )
+    return layer
+
+
+def _state_names(cell: Any) -> tuple[str, ...]:
+    for cell_class, names in _STATE_NAMES.items():
+        if isinstance(cell, cell_class):
+            return names
+    state_size = cell.state_size
+    count = len(state_size) if isinstance(state_size, (list, tuple)) else 1
+    return ("h",) if count == 1 else tuple(f"state_{i}" for i in range(count))
+
+
+def output_names(layer: Any) -> tuple[str, ...]:
+    """Name, in order, the tensors ``layer(inputs)`` returns, from its configuration.
+
+    ``("sequence",)`` or ``("output",)``, followed by the state names
+    (``"h"``, and ``"c"`` for an LSTM) when ``return_state=True``.
+    """
+    layer = _check_recurrent(layer)
+    first = "sequence" if layer.return_sequences else "output"
+    if not layer.return_state:
+        return (first,)
+    return (first, *_state_names(layer.cell))
+
+
+def describe_layer(layer: Any) -> str:
+    """A one-line description, e.g. ``GRU(4, return_sequences=True, return_state=False)``."""
+    layer = _check_recurrent(layer)
+    return (
+        f"{type(layer).__name__}({getattr(layer.cell, 'units', '?')}, "
+        f"return_sequences={layer.return_sequences}, return_state={layer.return_state})"
+    )
+
+
+@dataclass(frozen=True)
+class NamedOutputs(Mapping[str, np.ndarray]):
+    """The tensors a layer returned, by name, in the order Keras returned them.
+
+    Behaves as a read-only mapping from name to NumPy array; ``str()`` gives
+    a small table of names and shapes; ``shapes`` maps names to shape tuples.
+    ``container`` is what the call returned: ``"tensor"`` for a single
+    tensor, else the Python type of the collection (``"tuple"`` in Keras 3).
+    """
+
+    description: str
+    names: tuple[str, ...]
+    arrays: tuple[np.ndarray, ...]
+    container: str
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.names:
+            raise KeyError(f"{name!r}: this layer returned {list(self.names)}")
+        return self.arrays[self.names.index(name)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each returned tensor's shape, by name."""
+        return {
+            name: tuple(value.shape) for name, value in zip(self.names, self.arrays, strict=True)
+        }
+
+    def summary(self) -> str:
+        """One line: ``tensor: output (3, 4)`` or ``tuple of 2: sequence (3, 5, 4), h (3, 4)``."""
+        parts = ", ".join(f"{name} {shape}" for name, shape in self.shapes.items())
+        if self.container == "tensor":
+            return f"tensor: {parts}"
+        return f"{self.container} of {len(self)}: {parts}"
+
+    def __str__(self) -> str:
+        kind = "one tensor" if self.container == "tensor" else f"a {self.container} of {len(self)}"
+        width = max(len(name) for name in self.names)
+        rows = [f"  {name:<{width}}  {shape}" for name, shape in self.shapes.items()]
+        return "\n".join([f"{self.description} returns {kind}", *rows])
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
+        printer.text(str(self))
+
+
+def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
+    """Call ``layer(inputs, **call_kwargs)`` and name every returned tensor.
+
+    Args:
+        layer: a Keras recurrent layer (``SimpleRNN``, ``GRU``, ``LSTM`` or ``RNN``).
+        inputs: a rank-3 array or tensor ``(batch, time, features)``.
+        call_kwargs: passed on to the layer call (e.g. ``mask=``, ``initial_state=``).
+
+    Returns:
+        A :class:`NamedOutputs` mapping each name of :func:`output_names` to
+        the NumPy value of the tensor Keras returned in that position.
+    """
+    layer = _check_recurrent(layer)
+    array = _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
+    names = output_names(layer)
+    returned = layer(array.astype("float32", copy=False), **call_kwargs)
+    several = isinstance(returned, (list, tuple))
+    tensors = list(returned) if several else [returned]
+    if len(tensors) != len(names):  # a custom cell whose states we cannot name
+        raise ValueError(
+            f"layer: expected {len(names)} returned tensors {list(names)}, got {len(tensors)}"
+        )
+    values = tuple(keras.ops.convert_to_numpy(tensor) for tensor in tensors)
+    container = type(returned).__name__ if several else "tensor"
+    return NamedOutputs(describe_layer(layer), names, values, container)
+
+
+def make_layer(
+    kind: str,
+    units: int,
+    *,
+    return_sequences: bool = False,
+    return_state: bool = False,
+    **layer_kwargs: Any,
+) -> keras.layers.RNN:
+    """Build ``SimpleRNN``, ``GRU`` or ``LSTM`` by name, checking the arguments."""
+    if not isinstance(kind, str):
+        raise TypeError(f"kind: expected one of {list(LAYER_KINDS)}, got {_checks.type_name(kind)}")
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"kind: expected one of {list(LAYER_KINDS)}, got {kind!r}")
+    return LAYER_KINDS[kind](
+        _checks.positive_int("units", units),
+        return_sequences=_checks.boolean("return_sequences", return_sequences),
+        return_state=_checks.boolean("return_state", return_state),
+        **layer_kwargs,
+    )
+
+
+@dataclass(frozen=True)
+class OutputGrid:
+    """Rows of (layer kind, return_sequences, return_state, NamedOutputs)."""
+
+    rows: tuple[tuple[str, bool, bool, NamedOutputs], ...]
+
+    def __str__(self) -> str:
+        header = ("layer", "return_sequences", "return_state", "returns")
+        cells = [header] + [
+            (kind, str(sequences), str(state), named.summary())
+            for kind, sequences, state, named in self.rows
+        ]
+        widths = [max(len(row[i]) for row in cells) for i in range(3)]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+            + "  "
+            + row[3]
+            for row in cells
+        ]
+        return "\n".join(line.rstrip() for line in lines)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
+        printer.text(str(self))
+
+
+def output_grid(
+    inputs: Any, units: int, kinds: Sequence[str] = ("SimpleRNN", "GRU", "LSTM")
+) -> OutputGrid:
+    """Run every ``kind`` with every ``return_sequences`` x ``return_state`` on ``inputs``.
+
+    ``inputs`` is ``(batch, time, features)``; each row names what came back.
+    """
+    _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
+    if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
+        raise TypeError(f"kinds: expected a non-empty list of layer names, got {kinds!r}")
+    rows = []
+    for kind, sequences, state in product(kinds, (False, True), (False, True)):
+        layer = make_layer(kind, units, return_sequences=sequences, return_state=state)
+        rows.append((kind, sequences, state, run_named(layer, inputs)))
+    return OutputGrid(tuple(rows))

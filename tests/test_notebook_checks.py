@@ -1,0 +1,171 @@
+"""tools/notebooks.py: the stored-output and prose checks, and proof that the guards can fail."""
+
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from tests.conftest import NOTEBOOKS, ROOT
+from tools import notebooks as checks
+
+CHAPTER_01 = ROOT / "notebooks" / "01_outputs_vs_state.ipynb"
+
+
+def _read(path=CHAPTER_01):
+    return nbformat.read(path, as_version=4)
+
+
+def _first(nb, cell_type, needle):
+    for cell in nb.cells:
+        if cell.cell_type != cell_type:
+            continue
+        if cell_type == "markdown" and needle in cell.source:
+            return cell
+        for output in cell.get("outputs", []):
+            if needle in output.get("text", ""):
+                return cell, output
+    raise AssertionError(f"no {cell_type} cell contains {needle!r}")
+
+
+def test_there_are_notebooks():
+    assert CHAPTER_01 in NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_stored_outputs_are_clean(path):
+    assert checks.stored_output_problems(_read(path)) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_prose_matches_stored_outputs(path):
+    assert checks.prose_problems(_read(path)) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_opens_with_a_question_and_imports_rnn_lib_first(path):
+    nb = _read(path)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "question" in nb.cells[0].source.lower()
+    first_code = next(cell for cell in nb.cells if cell.cell_type == "code")
+    first_statement = next(
+        line for line in first_code.source.splitlines() if line and not line.startswith("#")
+    )
+    assert first_statement.startswith("import rnn_lib"), first_statement
+
+
+# ----- the prose check fails on a wrong shape or value -----
+
+
+def test_prose_check_fails_on_a_wrong_shape_in_markdown():
+    nb = _read()
+    cell = _first(nb, "markdown", "(3, 5, 4)")
+    cell.source = cell.source.replace("(3, 5, 4)", "(3, 4, 5)", 1)
+    problems = checks.prose_problems(nb)
+    assert len(problems) == 1
+    assert "shape (3, 4, 5) is in no stored output" in problems[0]
+
+
+def test_prose_check_fails_on_a_wrong_value_in_markdown():
+    nb = _read()
+    cell = _first(nb, "markdown", "`112`")
+    cell.source = cell.source.replace("`112`", "`113`")
+    assert any("value `113` is in no stored output" in p for p in checks.prose_problems(nb))
+
+
+def test_prose_check_fails_when_the_output_changes_under_the_prose():
+    nb = _read()
+    for cell in nb.cells:  # remove every stored (3, 5, 4): the prose still names it
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = output["text"].replace("(3, 5, 4)", "(3, 5, 9)")
+    assert any("shape (3, 5, 4)" in p for p in checks.prose_problems(nb))
+
+
+def test_prose_check_ignores_symbolic_shapes_math_and_names():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "Shapes are `(batch, time, units)`; the gate is in $(0, 1)$; "
+            "call `LSTM(4, return_state=True)` with `units=4`."
+        )
+    ]
+    assert checks.prose_problems(nb) == []
+
+
+# ----- the stored-output check fails on stderr, errors, counts and noise -----
+
+
+def _notebook_with_output(output, tags=()):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1", execution_count=1)
+    cell.outputs = [output]
+    if tags:
+        cell.metadata["tags"] = list(tags)
+    nb.cells = [cell]
+    return nb
+
+
+@pytest.mark.parametrize(
+    ("output", "problem"),
+    [
+        (nbformat.v4.new_output("stream", name="stderr", text="W0000 oops\n"), "stores stderr"),
+        (nbformat.v4.new_output("error", ename="ValueError", evalue="x"), "raises-exception"),
+        (nbformat.v4.new_output("stream", name="stdout", text="/root/x.py\n"), "'/root/'"),
+        (nbformat.v4.new_output("stream", name="stdout", text="1/1 - 0s 12ms/step\n"), "12ms/step"),
+        (
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": "<Layer at 0x7f3a2b1c9d30>"}
+            ),
+            "at 0x7f3a2b1c9d30",
+        ),
+    ],
+)
+def test_stored_output_check_catches(output, problem):
+    problems = checks.stored_output_problems(_notebook_with_output(output))
+    assert len(problems) == 1 and problem in problems[0], problems
+
+
+def test_an_error_in_a_raises_exception_cell_is_allowed():
+    output = nbformat.v4.new_output("error", ename="ValueError", evalue="x")
+    nb = _notebook_with_output(output, tags=["raises-exception"])
+    assert checks.stored_output_problems(nb) == []
+
+
+def test_execution_counts_must_run_top_to_bottom():
+    nb = _read()
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    code[0].execution_count, code[1].execution_count = 2, 1
+    assert any("execution counts" in p for p in checks.stored_output_problems(nb))
+
+
+def test_check_command_exit_status(tmp_path, capsys):
+    assert checks.main(["check", str(CHAPTER_01)]) == 0
+    broken = _read()
+    _first(broken, "markdown", "(3, 5, 4)").source += "\n\nIt returns (7, 7, 7)."
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(broken, path)
+    assert checks.main(["check", str(path)]) == 1
+    assert "shape (7, 7, 7) is in no stored output" in capsys.readouterr().out
+
+
+# ----- nbval, strict, fails on a copy whose stored shape was changed -----
+
+
+@pytest.mark.slow
+def test_nbval_fails_when_a_stored_shape_is_changed(tmp_path):
+    nb = _read()
+    _, output = _first(nb, "code", "(3, 5, 4)\n")
+    output["text"] = output["text"].replace("(3, 5, 4)", "(3, 4, 5)")
+    tampered = tmp_path / CHAPTER_01.name
+    nbformat.write(nb, tampered)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p",
+         "no:cacheprovider", "-q", tampered.name],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    report = result.stdout + result.stderr
+    assert result.returncode == 1, report
+    assert "1 failed" in report, report
+    assert "(3, 4, 5)" in report and "(3, 5, 4)" in report, report

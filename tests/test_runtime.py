@@ -1,0 +1,166 @@
+"""rnn_lib.runtime: the quiet TensorFlow import, seeding and the versions cell."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from rnn_lib import runtime
+from tests.conftest import ROOT
+
+RUNTIME_FILE = str(ROOT / "rnn_lib" / "runtime.py")
+
+# Lines captured from `import tensorflow` (full wheel, 2.21.0) on this CPU machine.
+REAL_NOISE = [
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795424151.471430    1910 cudart_stub.cc:31] Could not find cuda drivers on "
+    "your machine, GPU will not be used.",
+    "I0000 00:00:1795424151.470608    1910 port.cc:153] oneDNN custom operations are on.",
+    "E0000 00:00:1795424155.773700    1910 cuda_platform.cc:52] failed call to cuInit: INTERNAL",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
+    "TensorFlow with the appropriate compiler flags.",
+]
+
+
+@pytest.mark.parametrize("line", REAL_NOISE)
+def test_known_startup_lines_are_noise(line):
+    assert runtime.is_startup_noise(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Traceback (most recent call last):",
+        "ImportError: libcudart.so.12: cannot open shared object file",
+        "UserWarning: something a reader should see",
+    ],
+)
+def test_other_lines_are_not_noise(line):
+    assert not runtime.is_startup_noise(line)
+
+
+def test_is_startup_noise_rejects_non_strings():
+    with pytest.raises(TypeError, match="line: expected a str, got bytes"):
+        runtime.is_startup_noise(b"I0000")
+
+
+def _run(code: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in runtime.QUIET_ENVIRONMENT}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_bare_tensorflow_import_is_noisy():
+    """The measurement the quiet import is judged by can see noise: a bare import makes some."""
+    result = _run("import tensorflow")
+    assert result.returncode == 0, result.stderr
+    assert any(runtime.is_startup_noise(line) for line in result.stderr.splitlines() if line)
+    assert result.stderr.strip()
+
+
+@pytest.mark.slow
+def test_import_rnn_lib_writes_nothing_to_stderr():
+    result = _run(
+        """
+        import rnn_lib, keras, numpy as np
+        rnn_lib.setup_notebook(0)
+        keras.layers.LSTM(4)(np.zeros((3, 5, 2), "float32"))
+        print("done")
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "done\n"
+    assert result.stderr == ""
+
+
+def test_unknown_lines_captured_during_import_are_passed_on(tmp_path):
+    """A fake `tensorflow` writes one noise line and one real line to fd 2 at import."""
+    (tmp_path / "tensorflow.py").write_text(
+        "import os\n"
+        "os.write(2, b'I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers\\n')\n"
+        "os.write(2, b'a real problem\\n')\n"
+    )
+    code = f"""
+        import importlib.util, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
+        runtime = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runtime)
+        module = runtime.import_tensorflow_quietly()
+        print(module.__name__)
+        """
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "tensorflow\n"
+    assert result.stderr == "a real problem\n"
+
+
+def test_user_environment_wins(tmp_path):
+    (tmp_path / "tensorflow.py").write_text("")
+    code = f"""
+        import importlib.util, os, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
+        runtime = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runtime)
+        runtime.import_tensorflow_quietly()
+        print(os.environ["TF_ENABLE_ONEDNN_OPTS"], os.environ["TF_CPP_MIN_LOG_LEVEL"])
+        """
+    result = _run(code, {"TF_ENABLE_ONEDNN_OPTS": "1"})
+    assert result.stdout == "1 3\n", result.stderr
+
+
+def test_setup_notebook_makes_keras_weights_repeatable():
+    import keras
+
+    def first_kernel():
+        runtime.setup_notebook(seed=7)
+        layer = keras.layers.LSTM(4)
+        layer.build((3, 5, 2))
+        return layer.get_weights()[0]
+
+    np.testing.assert_array_equal(first_kernel(), first_kernel())
+
+
+def test_setup_notebook_sets_print_precision():
+    runtime.setup_notebook(seed=0, precision=2)
+    try:
+        assert np.array2string(np.array([1 / 3])) == "[0.33]"
+    finally:
+        runtime.setup_notebook(seed=0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"seed": "0"}, TypeError, "seed: expected an int, got str"),
+        ({"seed": True}, TypeError, "seed: expected an int, got bool"),
+        ({"seed": -1}, ValueError, "seed: expected a non-negative int, got -1"),
+        ({"precision": 2.0}, TypeError, "precision: expected an int, got float"),
+        ({"precision": 12}, ValueError, r"precision: expected an int in \[0, 8\], got 12"),
+    ],
+)
+def test_setup_notebook_rejects_bad_arguments(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        runtime.setup_notebook(**kwargs)
+
+
+def test_versions_match_installed_packages():
+    from importlib.metadata import version
+
+    found = runtime.versions()
+    assert found["Python"] == f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert found["TensorFlow"] == version("tensorflow")
+    assert found["Keras"] == version("keras")
+    assert found["NumPy"] == version("numpy")

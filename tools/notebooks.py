@@ -1,0 +1,179 @@
+"""Keep the book's notebooks honest: re-execute them, and check what they store.
+
+    python tools/notebooks.py refresh notebooks/*.ipynb   # re-execute in place
+    python tools/notebooks.py check notebooks/*.ipynb     # stored outputs + prose
+
+``refresh`` runs each notebook top to bottom in the kernel nbval uses with
+``--nbval-current-env`` (this virtual environment's Python), in the
+notebook's own folder, and writes it back without timestamps, so running it
+twice leaves ``git diff`` empty.
+
+``check`` fails (exit 1) on:
+
+* stored output problems: a ``stderr`` stream, an error in a cell not tagged
+  ``raises-exception``, execution counts that are not 1..n, TensorFlow log
+  lines, absolute paths, timings or memory addresses;
+* prose problems: a shape such as ``(3, 5, 4)``, or a literal in inline code
+  such as ``True`` or ``165``, named in a markdown cell but found in none of
+  the notebook's stored outputs. nbval proves the outputs; this proves the
+  prose matches them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import re
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+# A tuple of ints or None with at least one comma: (3, 5, 4), (None, 4), (3,)
+SHAPE = re.compile(r"\(\s*(?:(?:\d+|None)\s*,\s*)+(?:(?:\d+|None)\s*)?\)")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in rich output (model.summary)
+INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)  # intervals like $(0, 1)$ are not shapes
+NOISE = re.compile(
+    r"(^[IWE]\d{4} \d\d:\d\d"  # absl/TSL log line
+    r"|oneDNN custom operations|cudart_stub|absl::InitializeLog"
+    r"|\d+(?:\.\d+)?m?s/step"  # Keras progress timings
+    r"|/(?:root|home|tmp|work)/|site-packages"  # absolute paths
+    r"|\bat 0x[0-9a-fA-F]{6,}"  # memory addresses
+    r"|Traceback \(most recent call last\))",
+    re.M,
+)
+
+
+def _output_text(output: dict) -> str:
+    if output.get("output_type") == "stream":
+        return "".join(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return "\n".join([output.get("ename", ""), output.get("evalue", "")])
+    data = output.get("data", {})
+    return "".join(
+        "".join(value) if isinstance(value, list) else str(value)
+        for key, value in data.items()
+        if key.startswith("text/") or key.endswith("text/plain")
+    )
+
+
+def stored_output_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with a notebook's stored outputs (empty if nothing)."""
+    problems = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    counts = [cell.execution_count for cell in code_cells if cell.source.strip()]
+    if counts != list(range(1, len(counts) + 1)):
+        problems.append(f"execution counts are {counts}, expected 1..{len(counts)} in order")
+    for number, cell in enumerate(code_cells, start=1):
+        tags = cell.metadata.get("tags", [])
+        for output in cell.get("outputs", []):
+            text = _output_text(output)
+            where = f"code cell {number}"
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                problems.append(f"{where} stores stderr: {text.strip()[:100]!r}")
+            elif output.get("output_type") == "error" and "raises-exception" not in tags:
+                problems.append(f"{where} stores an error without the raises-exception tag")
+            elif match := NOISE.search(text):
+                problems.append(f"{where} stores log noise, a path or a timing: {match.group(0)!r}")
+    return problems
+
+
+def _canonical_shape(text: str) -> tuple:
+    return tuple(None if part == "None" else int(part) for part in re.findall(r"\d+|None", text))
+
+
+def prose_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Shapes and literals named in markdown that no stored output shows."""
+    outputs = "\n".join(
+        ANSI.sub("", _output_text(output))
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+    )
+    output_shapes = {_canonical_shape(match) for match in SHAPE.findall(outputs)}
+    problems = []
+    for number, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "markdown":
+            continue
+        text = MATH.sub("", cell.source)
+        for match in SHAPE.findall(text):
+            if _canonical_shape(match) not in output_shapes:
+                problems.append(f"cell {number}: shape {match} is in no stored output")
+        for literal in INLINE_CODE.findall(FENCE.sub("", text)):
+            literal = literal.strip()
+            if SHAPE.fullmatch(literal):
+                continue  # checked above
+            try:
+                value = ast.literal_eval(literal)
+            except (ValueError, SyntaxError):
+                continue  # a name or an expression, not a value
+            if isinstance(value, (bool, int, float)):
+                pattern = rf"(?<![\w.]){re.escape(literal)}(?![\w.])"
+                if not re.search(pattern, outputs):
+                    problems.append(f"cell {number}: value `{literal}` is in no stored output")
+    return problems
+
+
+def check(paths: Iterable[Path]) -> int:
+    """Print every problem of every notebook; return the number of problems."""
+    total = 0
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        for problem in stored_output_problems(nb) + prose_problems(nb):
+            print(f"{path}: {problem}")
+            total += 1
+    return total
+
+
+def refresh(path: Path, timeout: int = 600) -> None:
+    """Re-execute ``path`` in place, in the kernel nbval --nbval-current-env uses."""
+    from jupyter_client import KernelManager
+    from nbclient import NotebookClient
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    nb = nbformat.read(path, as_version=4)
+    manager = KernelManager(
+        kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
+    )
+    client = NotebookClient(
+        nb,
+        km=manager,
+        timeout=timeout,
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+    )
+    client.execute()
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    nb.metadata.get("language_info", {}).pop("version", None)
+    nbformat.write(nb, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["refresh", "check"])
+    parser.add_argument("paths", nargs="+", type=Path, metavar="NOTEBOOK")
+    args = parser.parse_args(argv)
+    missing = [str(path) for path in args.paths if not path.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    if args.command == "refresh":
+        for path in args.paths:
+            print(f"refreshing {path}", flush=True)
+            refresh(path)
+        return 0
+    problems = check(args.paths)
+    print(f"{len(args.paths)} notebook(s) checked, {problems} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
