@@ -149,6 +149,27 @@ def test_check_command_exit_status(tmp_path, capsys):
     assert "shape (7, 7, 7) is in no stored output" in capsys.readouterr().out
 
 
+def test_merge_streams_joins_consecutive_chunks_of_one_stream():
+    def stream(name, text):
+        return nbformat.v4.new_output("stream", name=name, text=text)
+
+    result = nbformat.v4.new_output("execute_result", data={"text/plain": "1"})
+    outputs = [stream("stdout", "a\n"), stream("stdout", "b\n"), result, stream("stdout", "c\n")]
+    merged = checks.merge_streams(outputs)
+    assert [output.get("text") for output in merged] == ["a\nb\n", None, "c\n"]
+    assert checks.merge_streams([stream("stdout", "a"), stream("stderr", "b")]) == [
+        stream("stdout", "a"),
+        stream("stderr", "b"),
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_stored_streams_are_merged(path):
+    for cell in _read(path).cells:
+        if cell.cell_type == "code":
+            assert checks.merge_streams(cell.outputs) == cell.outputs
+
+
 # ----- nbval, strict, fails on a copy whose stored shape was changed -----
 
 

@@ -128,6 +128,27 @@ def check(paths: Iterable[Path]) -> int:
     return total
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stream outputs of the same name into one.
+
+    The kernel flushes stdout on a timer, so how a cell's prints are split
+    into chunks depends on timing; merged, the stored output does not.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.get("output_type") == "stream"
+            and previous.get("output_type") == "stream"
+            and previous.get("name") == output.get("name")
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def refresh(path: Path, timeout: int = 600) -> None:
     """Re-execute ``path`` in place, in the kernel nbval --nbval-current-env uses."""
     from jupyter_client import KernelManager
@@ -148,6 +169,8 @@ def refresh(path: Path, timeout: int = 600) -> None:
     client.execute()
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     nb.metadata["kernelspec"] = {
         "display_name": "Python 3 (ipykernel)",
         "language": "python",
