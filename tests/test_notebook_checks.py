@@ -38,6 +38,20 @@ def test_stored_outputs_are_clean(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_code_lines_fit_the_page(path):
+    assert checks.source_problems(_read(path)) == []
+
+
+def test_a_long_code_line_is_reported():
+    nb = nbformat.v4.new_notebook()
+    long_line = "y = " + "1 + " * 30 + "1"
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\n" + long_line)]
+    problems = checks.source_problems(nb)
+    assert len(problems) == 1
+    assert f"code cell 1 has a line of {len(long_line)} characters" in problems[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_prose_matches_stored_outputs(path):
     assert checks.prose_problems(_read(path)) == []
 

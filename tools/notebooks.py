@@ -10,6 +10,7 @@ twice leaves ``git diff`` empty.
 
 ``check`` fails (exit 1) on:
 
+* code lines longer than the site shows without scrolling (79 characters);
 * stored output problems: a ``stderr`` stream, an error in a cell not tagged
   ``raises-exception``, execution counts that are not 1..n, TensorFlow log
   lines, absolute paths, timings or memory addresses;
@@ -58,6 +59,24 @@ def _output_text(output: dict) -> str:
         for key, value in data.items()
         if key.startswith("text/") or key.endswith("text/plain")
     )
+
+
+#: Longest code line that fits a code cell on the built site without scrolling.
+MAX_CODE_LINE = 79
+
+
+def source_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """Code lines too long to read on the site without scrolling sideways."""
+    problems = []
+    code_cells = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(code_cells, start=1):
+        for line in cell.source.splitlines():
+            if len(line) > MAX_CODE_LINE:
+                problems.append(
+                    f"code cell {number} has a line of {len(line)} characters "
+                    f"(at most {MAX_CODE_LINE} fit the page): {line.strip()[:40]!r}..."
+                )
+    return problems
 
 
 def stored_output_problems(nb: nbformat.NotebookNode) -> list[str]:
@@ -122,7 +141,7 @@ def check(paths: Iterable[Path]) -> int:
     total = 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        for problem in stored_output_problems(nb) + prose_problems(nb):
+        for problem in source_problems(nb) + stored_output_problems(nb) + prose_problems(nb):
             print(f"{path}: {problem}")
             total += 1
     return total
