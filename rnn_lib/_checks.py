@@ -56,3 +56,32 @@ def boolean(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, got {type_name(value)}")
     return bool(value)
+
+
+def padding(value: Any) -> str:
+    """Return ``value`` if it is "post" or "pre", or raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"padding: expected 'post' or 'pre', got {type_name(value)}")
+    if value not in ("post", "pre"):
+        raise ValueError(f"padding: expected 'post' or 'pre', got {value!r}")
+    return value
+
+
+def lengths(value: Any, timesteps: int | None = None) -> np.ndarray:
+    """Return ``value`` as a ``(batch,)`` int64 array, each in ``[1, timesteps]``, or raise."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(
+            f"lengths: expected a sequence or 1-D array of ints, got {type_name(value)}"
+        )
+    array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"lengths: expected a non-empty 1-D sequence (batch,), got shape {array.shape}"
+        )
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f"lengths: expected integers, got dtype {array.dtype}")
+    upper = timesteps if timesteps is not None else int(array.max())
+    if int(array.min()) < 1 or int(array.max()) > upper:
+        bad = array[(array < 1) | (array > upper)].tolist()
+        raise ValueError(f"lengths: expected every length in [1, {upper}], got {bad}")
+    return array.astype(np.int64)

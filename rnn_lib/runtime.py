@@ -21,14 +21,19 @@ This module is the one place that prevents it. ``import rnn_lib`` calls
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
 import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 __all__ = [
     "QUIET_ENVIRONMENT",
+    "captured_warnings",
     "import_tensorflow_quietly",
     "is_startup_noise",
     "setup_notebook",
@@ -130,3 +135,40 @@ def versions() -> dict[str, str]:
         "Keras": keras.__version__,
         "NumPy": np.__version__,
     }
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__()
+        self.messages = messages
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first_line = record.getMessage().strip().splitlines()[0]
+        self.messages.append(f"{record.levelname} (tensorflow): {first_line}")
+
+
+@contextmanager
+def captured_warnings() -> Iterator[list[str]]:
+    """Collect the warnings raised inside the block instead of printing them to stderr.
+
+    Catches Python warnings (``warnings.warn``, as Keras uses) and the
+    records of TensorFlow's Python logger (its deprecation notices). Yields
+    a list that holds, after the block, one line per message:
+    ``"UserWarning: <first line>"`` or ``"WARNING (tensorflow): <first line>"``.
+    A notebook prints that list on purpose, so readers see the warning and
+    the stored output holds no stderr.
+    """
+    messages: list[str] = []
+    logger = logging.getLogger("tensorflow")
+    saved_handlers, saved_propagate = logger.handlers[:], logger.propagate
+    logger.handlers = [_ListHandler(messages)]
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield messages
+    finally:
+        logger.handlers, logger.propagate = saved_handlers, saved_propagate
+    for warning in caught:
+        first_line = str(warning.message).strip().splitlines()[0]
+        messages.append(f"{warning.category.__name__}: {first_line}")
