@@ -4,16 +4,36 @@ Importing the package first imports TensorFlow quietly (see
 :mod:`rnn_lib.runtime`), so a notebook that starts with ``import rnn_lib``
 shows no TensorFlow start-up log lines.
 
-Modules:
-    runtime  quiet TensorFlow import, seeding, the versions cell
+Modules (one concern each):
+    runtime  quiet TensorFlow import, seeding, captured warnings, the versions cell
     shapes   name what a recurrent layer returns, with shapes
+    data     seeded padded batches (post or pre padding), with lengths and mask
+    extract  the last valid step of each row; mask <-> lengths
+    legacy   TF1 LSTMCell <-> Keras 3 LSTM weight conversion
+    plot     figures of sequence outputs with their padding drawn in
 """
 
-from rnn_lib.runtime import import_tensorflow_quietly, setup_notebook, versions
+from rnn_lib.runtime import (
+    captured_warnings,
+    import_tensorflow_quietly,
+    setup_notebook,
+    version_table,
+    versions,
+)
 
 import_tensorflow_quietly()
 
-from rnn_lib.shapes import (  # noqa: E402  (after the quiet TensorFlow import)
+# After the quiet TensorFlow import:
+from rnn_lib.data import PaddedBatch, padded_batch, padded_tokens  # noqa: E402
+from rnn_lib.extract import (  # noqa: E402
+    last_valid_indices,
+    last_valid_step,
+    lengths_to_mask,
+    mask_to_lengths,
+)
+from rnn_lib.legacy import keras_lstm_to_tf1, tf1_lstm_to_keras  # noqa: E402
+from rnn_lib.plot import plot_sequence  # noqa: E402
+from rnn_lib.shapes import (  # noqa: E402
     NamedOutputs,
     OutputGrid,
     describe_layer,
@@ -28,12 +48,24 @@ __version__ = "0.1.0"
 __all__ = [
     "NamedOutputs",
     "OutputGrid",
+    "PaddedBatch",
+    "captured_warnings",
     "describe_layer",
     "import_tensorflow_quietly",
+    "keras_lstm_to_tf1",
+    "last_valid_indices",
+    "last_valid_step",
+    "lengths_to_mask",
     "make_layer",
+    "mask_to_lengths",
     "output_grid",
     "output_names",
+    "padded_batch",
+    "padded_tokens",
+    "plot_sequence",
     "run_named",
     "setup_notebook",
+    "tf1_lstm_to_keras",
+    "version_table",
     "versions",
 ]

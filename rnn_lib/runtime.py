@@ -37,6 +37,7 @@ __all__ = [
     "import_tensorflow_quietly",
     "is_startup_noise",
     "setup_notebook",
+    "version_table",
     "versions",
 ]
 
@@ -135,6 +136,11 @@ def versions() -> dict[str, str]:
         "Keras": keras.__version__,
         "NumPy": np.__version__,
     }
+
+
+def version_table() -> str:
+    """The versions of :func:`versions` as aligned lines, for each chapter's version cell."""
+    return "\n".join(f"{name:<11}{version}" for name, version in versions().items())
 
 
 class _ListHandler(logging.Handler):

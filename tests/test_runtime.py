@@ -164,3 +164,34 @@ def test_versions_match_installed_packages():
     assert found["TensorFlow"] == version("tensorflow")
     assert found["Keras"] == version("keras")
     assert found["NumPy"] == version("numpy")
+
+
+def test_version_table_lists_every_version():
+    lines = runtime.version_table().splitlines()
+    assert [line.split()[0] for line in lines] == list(runtime.versions())
+    assert [line.split()[1] for line in lines] == list(runtime.versions().values())
+
+
+def test_captured_warnings_collects_python_warnings_and_tensorflow_log_records(capfd):
+    import logging
+    import warnings
+
+    logger = logging.getLogger("tensorflow")
+    before = (logger.handlers[:], logger.propagate)
+    with runtime.captured_warnings() as messages:
+        warnings.warn("first line\nsecond line", UserWarning, stacklevel=1)
+        logging.getLogger("tensorflow").warning("deprecated thing\nInstructions for updating")
+    assert messages == [
+        "WARNING (tensorflow): deprecated thing",
+        "UserWarning: first line",
+    ]
+    assert capfd.readouterr().err == ""
+    assert (logger.handlers, logger.propagate) == before  # restored afterwards
+
+
+def test_public_api_is_curated():
+    import rnn_lib
+
+    assert sorted(rnn_lib.__all__) == rnn_lib.__all__
+    for name in rnn_lib.__all__:
+        assert callable(getattr(rnn_lib, name)), name
