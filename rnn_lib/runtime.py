@@ -30,6 +30,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 __all__ = [
     "QUIET_ENVIRONMENT",
@@ -150,6 +151,9 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         first_line = record.getMessage().strip().splitlines()[0]
+        # Deprecation notices start "From <file>:<line>: "; the file is a temporary
+        # path in a notebook, so it is dropped to keep the output reproducible.
+        first_line = re.sub(r"^From .+?:\d+: ", "", first_line)
         self.messages.append(f"{record.levelname} (tensorflow): {first_line}")
 
 
@@ -159,22 +163,26 @@ def captured_warnings() -> Iterator[list[str]]:
 
     Catches Python warnings (``warnings.warn``, as Keras uses) and the
     records of TensorFlow's Python logger (its deprecation notices). Yields
-    a list that holds, after the block, one line per message:
-    ``"UserWarning: <first line>"`` or ``"WARNING (tensorflow): <first line>"``.
+    a list that holds one line per message, in the order they were raised:
+    ``"UserWarning: <first line>"`` or ``"WARNING (tensorflow): <first line>"``
+    (without the ``From <file>:<line>:`` prefix of TensorFlow's deprecation notices).
     A notebook prints that list on purpose, so readers see the warning and
     the stored output holds no stderr.
     """
     messages: list[str] = []
+
+    def record_warning(message: Warning | str, category: type, *args: Any, **kwargs: Any) -> None:
+        first_line = str(message).strip().splitlines()[0]
+        messages.append(f"{category.__name__}: {first_line}")
+
     logger = logging.getLogger("tensorflow")
     saved_handlers, saved_propagate = logger.handlers[:], logger.propagate
     logger.handlers = [_ListHandler(messages)]
     logger.propagate = False
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings():  # restores showwarning and the filters on exit
             warnings.simplefilter("always")
+            warnings.showwarning = record_warning
             yield messages
     finally:
         logger.handlers, logger.propagate = saved_handlers, saved_propagate
-    for warning in caught:
-        first_line = str(warning.message).strip().splitlines()[0]
-        messages.append(f"{warning.category.__name__}: {first_line}")

@@ -182,8 +182,8 @@ def test_captured_warnings_collects_python_warnings_and_tensorflow_log_records(c
         warnings.warn("first line\nsecond line", UserWarning, stacklevel=1)
         logging.getLogger("tensorflow").warning("deprecated thing\nInstructions for updating")
     assert messages == [
-        "WARNING (tensorflow): deprecated thing",
         "UserWarning: first line",
+        "WARNING (tensorflow): deprecated thing",
     ]
     assert capfd.readouterr().err == ""
     assert (logger.handlers, logger.propagate) == before  # restored afterwards
@@ -195,3 +195,13 @@ def test_public_api_is_curated():
     assert sorted(rnn_lib.__all__) == rnn_lib.__all__
     for name in rnn_lib.__all__:
         assert callable(getattr(rnn_lib, name)), name
+
+
+def test_captured_warnings_drops_the_location_of_deprecation_notices():
+    import logging
+
+    with runtime.captured_warnings() as messages:
+        logging.getLogger("tensorflow").warning(
+            "From /tmp/ipykernel_4242/123.py:3: dynamic_rnn (from x) is deprecated.\nMore"
+        )
+    assert messages == ["WARNING (tensorflow): dynamic_rnn (from x) is deprecated."]
