@@ -5,6 +5,7 @@
 #   make refresh   re-execute every notebook in place (same kernel as nbval)
 #   make lab       open the notebooks in JupyterLab, on the same .venv
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
+#   make bench     benchmark rnn_lib.last_valid_step (a report, not a test)
 #
 # Each target sets itself up: it creates .venv if missing and installs the
 # pinned requirements.txt; a second run with nothing changed installs nothing.
@@ -20,7 +21,7 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 BOOK_INDEX := $(CURDIR)/_build/html/index.html
 
-.PHONY: help book test refresh lab lock clean
+.PHONY: help book test refresh lab lock clean bench
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -45,8 +46,8 @@ book: $(INSTALLED)
 
 test: $(INSTALLED)
 	@test -n "$(NOTEBOOKS)" || { echo "error: no notebooks/NN_*.ipynb to test"; exit 1; }
-	$(BIN)/ruff check rnn_lib tests tools
-	$(BIN)/ruff format --check rnn_lib tests tools
+	$(BIN)/ruff check rnn_lib tests tools benchmarks
+	$(BIN)/ruff format --check rnn_lib tests tools benchmarks
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env
 	$(MAKE) --no-print-directory book
 
@@ -69,3 +70,6 @@ lock:
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_extract.py

@@ -42,6 +42,22 @@ def as_rank(name: str, value: Any, rank: int, axes: str) -> np.ndarray:
     return array
 
 
+def shape_of(name: str, value: Any, rank: int, axes: str) -> tuple[int | None, ...]:
+    """Check rank and numeric dtype from ``.shape``/``.dtype`` alone: no copy of the data.
+
+    For large tensors, where :func:`as_rank` would copy everything to NumPy.
+    """
+    if not (hasattr(value, "shape") and hasattr(value, "dtype")):
+        raise TypeError(f"{name}: expected a NumPy array or a tensor, got {type_name(value)}")
+    shape = tuple(None if size is None else int(size) for size in value.shape)
+    if len(shape) != rank:
+        raise ValueError(f"{name}: expected a rank-{rank} tensor {axes}, got shape {shape}")
+    dtype = np.dtype(getattr(value.dtype, "as_numpy_dtype", value.dtype))
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        raise TypeError(f"{name}: expected a numeric tensor, got dtype {dtype}")
+    return shape
+
+
 def positive_int(name: str, value: Any) -> int:
     """Return ``value`` if it is an int >= 1 (not a bool), or raise."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

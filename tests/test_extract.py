@@ -72,11 +72,22 @@ def test_a_tensor_in_gives_a_tensor_out():
     np.testing.assert_array_equal(last.numpy()[1], outputs.numpy()[1, 2])
 
 
-def test_gather_steps_works_on_symbolic_tensors():
-    sequence = keras.Input((5, 4))
-    indices = keras.Input((), dtype="int32")
-    taken = extract.gather_steps(sequence, indices)
-    assert tuple(taken.shape) == (None, 4)
+def test_gather_steps_works_in_a_traced_graph():
+    import tensorflow as tf
+
+    traced = tf.function(extract.gather_steps).get_concrete_function(
+        tf.TensorSpec((None, None, 4)), tf.TensorSpec((None,), tf.int32)
+    )
+    assert traced.output_shapes.as_list() == [None, 4]
+
+
+def test_a_large_tensor_is_not_copied_to_validate_it(monkeypatch):
+    import tensorflow as tf
+
+    outputs = tf.zeros((3, 5, 4))
+    monkeypatch.setattr(type(outputs), "numpy", lambda self: pytest.fail("copied to NumPy"))
+    last = extract.last_valid_step(outputs, lengths=[5, 3, 2])
+    assert tuple(last.shape) == (3, 4)
 
 
 def test_equals_the_state_of_a_masked_lstm():
