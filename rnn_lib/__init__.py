@@ -6,9 +6,9 @@ shows no TensorFlow start-up log lines.
 
 Modules (one concern each):
     runtime  quiet TensorFlow import, seeding, captured warnings, the versions cell
-    shapes   name what a recurrent layer returns, with shapes
+    shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
     data     seeded padded batches (post or pre padding), with lengths and mask
-    extract  the last valid step of each row; mask <-> lengths
+    extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
     legacy   TF1 LSTMCell <-> Keras 3 LSTM weight conversion
     plot     figures of sequence outputs with their padding drawn in
 """
@@ -26,17 +26,22 @@ import_tensorflow_quietly()
 # After the quiet TensorFlow import:
 from rnn_lib.data import PaddedBatch, padded_batch, padded_tokens  # noqa: E402
 from rnn_lib.extract import (  # noqa: E402
+    bidirectional_final_steps,
+    first_valid_indices,
     last_valid_indices,
     last_valid_step,
     lengths_to_mask,
     mask_to_lengths,
+    split_directions,
 )
 from rnn_lib.legacy import keras_lstm_to_tf1, tf1_lstm_to_keras  # noqa: E402
-from rnn_lib.plot import plot_sequence  # noqa: E402
+from rnn_lib.plot import plot_directions, plot_sequence  # noqa: E402
 from rnn_lib.shapes import (  # noqa: E402
     NamedOutputs,
     OutputGrid,
+    bidirectional_grid,
     describe_layer,
+    make_bidirectional,
     make_layer,
     output_grid,
     output_names,
@@ -49,22 +54,28 @@ __all__ = [
     "NamedOutputs",
     "OutputGrid",
     "PaddedBatch",
+    "bidirectional_final_steps",
+    "bidirectional_grid",
     "captured_warnings",
     "describe_layer",
+    "first_valid_indices",
     "import_tensorflow_quietly",
     "keras_lstm_to_tf1",
     "last_valid_indices",
     "last_valid_step",
     "lengths_to_mask",
+    "make_bidirectional",
     "make_layer",
     "mask_to_lengths",
     "output_grid",
     "output_names",
     "padded_batch",
     "padded_tokens",
+    "plot_directions",
     "plot_sequence",
     "run_named",
     "setup_notebook",
+    "split_directions",
     "tf1_lstm_to_keras",
     "version_table",
     "versions",

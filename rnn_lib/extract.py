@@ -8,9 +8,16 @@ the output at its own last real step, from either the lengths or the mask:
     pre-padding:             step time - 1 (the valid steps end the row)
     any mask:                the last step where the mask is True
 
+For ``Bidirectional`` outputs, :func:`split_directions` separates the two
+directions of a ``concat`` (or ``merge_mode=None``) output, and
+:func:`bidirectional_final_steps` takes each direction's *true* final step:
+the forward direction ends at each row's last valid step, the backward
+direction at its first valid step (step 0 without pre-padding).
+
 Example::
 
     >>> last = last_valid_step(sequence, lengths=[5, 3, 2])   # (batch, units)
+    >>> forward, backward = bidirectional_final_steps(bi_sequence, mask=mask)
 """
 
 from __future__ import annotations
@@ -25,12 +32,19 @@ from rnn_lib.runtime import import_tensorflow_quietly
 tf = import_tensorflow_quietly()
 
 __all__ = [
+    "SPLITTABLE_MERGE_MODES",
+    "bidirectional_final_steps",
+    "first_valid_indices",
     "gather_steps",
     "last_valid_indices",
     "last_valid_step",
     "lengths_to_mask",
     "mask_to_lengths",
+    "split_directions",
 ]
+
+#: Merge modes whose output still holds each direction separately.
+SPLITTABLE_MERGE_MODES = ("concat", None)
 
 
 def _check_mask(mask: Any, shape: tuple[int, int] | None = None) -> np.ndarray:
@@ -50,6 +64,14 @@ def _check_mask(mask: Any, shape: tuple[int, int] | None = None) -> np.ndarray:
             f"mask: expected a valid step in every row, rows {empty.tolist()} have none"
         )
     return array
+
+
+def _exactly_one(lengths: Any, mask: Any) -> None:
+    if (lengths is None) == (mask is None):
+        raise ValueError(
+            "lengths, mask: expected exactly one of them, got "
+            + ("both" if lengths is not None else "neither")
+        )
 
 
 def lengths_to_mask(lengths: Any, timesteps: int, padding: str = "post") -> np.ndarray:
@@ -77,11 +99,7 @@ def last_valid_indices(
     ``mask``. From a mask, the index is that of the last True step, whatever
     the padding.
     """
-    if (lengths is None) == (mask is None):
-        raise ValueError(
-            "lengths, mask: expected exactly one of them, got "
-            + ("both" if lengths is not None else "neither")
-        )
+    _exactly_one(lengths, mask)
     if mask is not None:
         array = _check_mask(mask)
         return array.shape[1] - 1 - np.argmax(array[:, ::-1], axis=1)
@@ -113,11 +131,7 @@ def last_valid_step(
             f"outputs: expected a NumPy array or a tensor, got {type(outputs).__name__}"
         )
     batch, timesteps, units = _checks.shape_of("outputs", outputs, 3, "(batch, time, units)")
-    if (lengths is None) == (mask is None):
-        raise ValueError(
-            "lengths, mask: expected exactly one of them, got "
-            + ("both" if lengths is not None else "neither")
-        )
+    _exactly_one(lengths, mask)
     if lengths is not None:
         lengths_array = _checks.lengths(lengths, timesteps)
         if len(lengths_array) != batch:
@@ -147,3 +161,106 @@ def gather_steps(outputs: Any, indices: Any) -> Any:
     if not isinstance(indices, np.ndarray):
         indices = tf.cast(indices, "int32")  # (batch,)
     return tf.gather(outputs, indices, axis=1, batch_dims=1)
+
+
+def first_valid_indices(
+    *, lengths: Any = None, mask: Any = None, timesteps: int | None = None, padding: str = "post"
+) -> np.ndarray:
+    """The ``(batch,)`` time index of each row's first valid step.
+
+    Arguments as for :func:`last_valid_indices`.
+    """
+    _exactly_one(lengths, mask)
+    if mask is not None:
+        return np.argmax(_check_mask(mask), axis=1)
+    if timesteps is None:
+        raise ValueError("timesteps: expected an int with lengths=, got None")
+    timesteps = _checks.positive_int("timesteps", timesteps)
+    lengths_array = _checks.lengths(lengths, timesteps)
+    if _checks.padding(padding) == "post":
+        return np.zeros_like(lengths_array)
+    return timesteps - lengths_array
+
+
+def split_directions(outputs: Any, merge_mode: str | None = "concat") -> tuple[Any, Any]:
+    """Split a ``Bidirectional`` output into ``(forward, backward)``.
+
+    Args:
+        outputs: with ``merge_mode="concat"``, one tensor ``(batch, time, 2 * units)``
+            or ``(batch, 2 * units)``: the forward half comes first on the last axis.
+            With ``merge_mode=None``, the two tensors Keras returned, ``[forward, backward]``.
+        merge_mode: the layer's merge mode. ``"sum"``, ``"ave"`` and ``"mul"``
+            combine the directions element by element and cannot be split.
+    """
+    if merge_mode not in SPLITTABLE_MERGE_MODES:
+        if merge_mode in ("sum", "ave", "mul"):
+            raise ValueError(
+                f"merge_mode: {merge_mode!r} adds, averages or multiplies the two directions "
+                "element by element, so they cannot be split back; expected 'concat' or None "
+                "(use merge_mode=None to get both directions)"
+            )
+        raise ValueError(f"merge_mode: expected 'concat' or None, got {merge_mode!r}")
+    if merge_mode is None:
+        if not isinstance(outputs, (list, tuple)) or len(outputs) != 2:
+            raise TypeError(
+                "outputs: expected the two tensors [forward, backward] of merge_mode=None, "
+                f"got {_checks.type_name(outputs)}"
+            )
+        return outputs[0], outputs[1]
+    if isinstance(outputs, (list, tuple)):
+        raise TypeError(
+            "outputs: expected one tensor for merge_mode='concat', "
+            f"got a {type(outputs).__name__} of {len(outputs)}"
+        )
+    shape = _checks.shape_of("outputs", outputs, len(outputs.shape), "")
+    if len(shape) not in (2, 3):
+        raise ValueError(
+            "outputs: expected a rank-3 tensor (batch, time, 2 * units) or a rank-2 tensor "
+            f"(batch, 2 * units), got shape {shape}"
+        )
+    if shape[-1] is None or shape[-1] % 2:
+        raise ValueError(
+            f"outputs: expected an even last axis (2 * units) for merge_mode='concat', "
+            f"got shape {shape}"
+        )
+    units = shape[-1] // 2
+    return outputs[..., :units], outputs[..., units:]
+
+
+def bidirectional_final_steps(
+    outputs: Any,
+    *,
+    merge_mode: str | None = "concat",
+    lengths: Any = None,
+    mask: Any = None,
+    padding: str = "post",
+) -> tuple[Any, Any]:
+    """Each direction's true final step of a ``Bidirectional`` sequence output.
+
+    The forward direction finishes at each row's last valid step; the
+    backward direction, which reads the row from its end, finishes at the
+    row's first valid step. With neither ``lengths`` nor ``mask``, every step
+    is valid: the forward final step is the last step, the backward one step 0.
+
+    Returns:
+        ``(forward, backward)``, each ``(batch, units)``. Concatenated, they
+        are the Bidirectional summary of each sequence.
+    """
+    forward, backward = split_directions(outputs, merge_mode)
+    batch, timesteps, _ = _checks.shape_of("outputs", forward, 3, "(batch, time, units)")
+    if lengths is None and mask is None:
+        mask = np.ones((batch, timesteps), dtype=bool)
+    if mask is not None and lengths is None:
+        _check_mask(mask, (batch, timesteps))
+    last = last_valid_indices(lengths=lengths, mask=mask, timesteps=timesteps, padding=padding)
+    first = first_valid_indices(lengths=lengths, mask=mask, timesteps=timesteps, padding=padding)
+    if len(last) != batch:
+        raise ValueError(
+            f"lengths: expected {batch} lengths, one per row of outputs, got {len(last)}"
+        )
+    is_numpy = isinstance(forward, np.ndarray)
+    taken = (
+        gather_steps(forward, last.astype(np.int32)),
+        gather_steps(backward, first.astype(np.int32)),
+    )
+    return tuple(t.numpy() for t in taken) if is_numpy else taken

@@ -16,7 +16,25 @@ from matplotlib.patches import Rectangle
 from rnn_lib import _checks
 from rnn_lib.extract import last_valid_indices, lengths_to_mask
 
-__all__ = ["plot_sequence"]
+__all__ = ["plot_directions", "plot_sequence"]
+
+
+def _draw_panel(axis: Any, values: np.ndarray, valid: np.ndarray, marked: int, limit: float) -> Any:
+    """One ``(units, time)`` heatmap: padding hatched, step ``marked`` outlined."""
+    units = values.shape[0]
+    image = axis.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    for step in np.flatnonzero(~valid):  # see-through hatch: values stay visible
+        axis.add_patch(
+            Rectangle(
+                (step - 0.5, -0.5), 1, units, fill=False, hatch="///",
+                edgecolor=(0.3, 0.3, 0.3, 0.6), linewidth=0,
+            )
+        )  # fmt: skip
+    axis.add_patch(
+        Rectangle((marked - 0.5, -0.5), 1, units, fill=False, edgecolor="black", linewidth=2.5)
+    )
+    axis.set_yticks([])
+    return image
 
 
 def plot_sequence(
@@ -40,7 +58,7 @@ def plot_sequence(
     outlined in black.
     """
     values = _checks.as_rank("sequence", sequence, 3, "(batch, time, units)").astype(float)
-    batch, timesteps, units = values.shape
+    batch, timesteps, _ = values.shape
     if mask is not None and lengths is not None:
         raise ValueError("lengths, mask: expected at most one of them, got both")
     if lengths is not None:
@@ -61,27 +79,64 @@ def plot_sequence(
         batch, 1, figsize=(1.2 + 0.9 * timesteps, 0.9 + 1.0 * batch), sharex=True, squeeze=False
     )
     for row, axis in enumerate(axes[:, 0]):
-        image = axis.imshow(
-            values[row].T, cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto"
-        )  # (units, time)
-        for step in np.flatnonzero(~mask[row]):  # see-through hatch: values stay visible
-            axis.add_patch(
-                Rectangle(
-                    (step - 0.5, -0.5), 1, units, fill=False, hatch="///",
-                    edgecolor=(0.3, 0.3, 0.3, 0.6), linewidth=0,
-                )
-            )  # fmt: skip
-        axis.add_patch(
-            Rectangle(
-                (last[row] - 0.5, -0.5), 1, units, fill=False, edgecolor="black", linewidth=2.5
-            )
-        )
-        axis.set_yticks([])
+        image = _draw_panel(axis, values[row].T, mask[row], last[row], limit)  # (units, time)
         axis.set_ylabel(f"row {row}\n{int(mask[row].sum())} valid", rotation=0, ha="right",
                         va="center")  # fmt: skip
     axes[-1, 0].set_xticks(range(timesteps))
     axes[-1, 0].set_xlabel("time step  (hatched: padding; outlined: last valid step)")
     figure.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.8, label="output value")
+    if title:
+        figure.suptitle(title)
+    plt.close(figure)
+    return figure
+
+
+def plot_directions(
+    forward: Any, backward: Any, *, mask: Any = None, title: str | None = None
+) -> Figure:
+    """Both directions of one ``Bidirectional`` row over time, each final step outlined.
+
+    Args:
+        forward, backward: ``(time, units)``, one row of each direction's
+            sequence output (see ``rnn_lib.extract.split_directions``).
+        mask: ``(time,)`` bool, True at valid steps; all valid if omitted.
+
+    The forward direction reads left to right and finishes at the last valid
+    step; the backward direction reads right to left and finishes at the
+    first valid step. Padded steps are hatched.
+    """
+    forward_values = _checks.as_rank("forward", forward, 2, "(time, units)").astype(float)
+    backward_values = _checks.as_rank("backward", backward, 2, "(time, units)").astype(float)
+    if backward_values.shape != forward_values.shape:
+        raise ValueError(
+            f"backward: expected shape {forward_values.shape} like forward, "
+            f"got {backward_values.shape}"
+        )
+    timesteps = forward_values.shape[0]
+    valid = np.ones(timesteps, dtype=bool) if mask is None else _checks.as_array("mask", mask)
+    if valid.shape != (timesteps,) or valid.dtype != np.bool_:
+        raise ValueError(
+            f"mask: expected a bool array of shape {(timesteps,)} (time,), "
+            f"got {valid.dtype} {tuple(valid.shape)}"
+        )
+    if not valid.any():
+        raise ValueError("mask: expected at least one valid step, got none")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected a str, got {_checks.type_name(title)}")
+
+    valid_steps = np.flatnonzero(valid)
+    limit = float(max(np.abs(forward_values).max(), np.abs(backward_values).max())) or 1.0
+    figure, axes = plt.subplots(2, 1, figsize=(1.2 + 0.9 * timesteps, 2.6), sharex=True)
+    panels = [
+        (axes[0], forward_values, valid_steps[-1], "forward →"),
+        (axes[1], backward_values, valid_steps[0], "← backward"),
+    ]
+    for axis, values, final_step, label in panels:
+        image = _draw_panel(axis, values.T, valid, final_step, limit)
+        axis.set_ylabel(label, rotation=0, ha="right", va="center")
+    axes[1].set_xticks(range(timesteps))
+    axes[1].set_xlabel("time step  (hatched: padding; outlined: each direction's final step)")
+    figure.colorbar(image, ax=list(axes), shrink=0.8, label="output value")
     if title:
         figure.suptitle(title)
     plt.close(figure)

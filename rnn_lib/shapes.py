@@ -12,6 +12,11 @@ gets a name:
 ``h``         the final hidden state, ``(batch, units)``  (``return_state=True``)
 ``c``         the final cell state of an LSTM, ``(batch, units)``
 
+For ``Bidirectional`` the states are ``forward_h``, ``forward_c``,
+``backward_h``, ``backward_c``; with ``merge_mode=None`` the output comes as
+two tensors, ``forward_sequence`` and ``backward_sequence`` (or
+``forward_output`` and ``backward_output``).
+
 Example::
 
     >>> layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
@@ -42,9 +47,12 @@ import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [
     "LAYER_KINDS",
+    "MERGE_MODES",
     "NamedOutputs",
     "OutputGrid",
+    "bidirectional_grid",
     "describe_layer",
+    "make_bidirectional",
     "make_layer",
     "output_grid",
     "output_names",
@@ -58,6 +66,9 @@ LAYER_KINDS: dict[str, type] = {
     "LSTM": keras.layers.LSTM,
 }
 
+#: Every ``merge_mode`` of ``keras.layers.Bidirectional``.
+MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "ave", "mul", None)
+
 # State names by cell class; any other cell gets state_0, state_1, ...
 _STATE_NAMES: dict[type, tuple[str, ...]] = {
     keras.layers.LSTMCell: ("h", "c"),
@@ -66,11 +77,11 @@ _STATE_NAMES: dict[type, tuple[str, ...]] = {
 }
 
 
-def _check_recurrent(layer: Any) -> keras.layers.RNN:
-    if not isinstance(layer, keras.layers.RNN):
+def _check_recurrent(layer: Any) -> keras.layers.Layer:
+    if not isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
         raise TypeError(
-            "layer: expected a Keras recurrent layer (SimpleRNN, GRU, LSTM or RNN), "
-            f"got {_checks.type_name(layer)}"
+            "layer: expected a Keras recurrent layer (SimpleRNN, GRU, LSTM, RNN or "
+            f"Bidirectional), got {_checks.type_name(layer)}"
         )
     return layer
 
@@ -88,10 +99,23 @@ def output_names(layer: Any) -> tuple[str, ...]:
     """Name, in order, the tensors ``layer(inputs)`` returns, from its configuration.
 
     ``("sequence",)`` or ``("output",)``, followed by the state names
-    (``"h"``, and ``"c"`` for an LSTM) when ``return_state=True``.
+    (``"h"``, and ``"c"`` for an LSTM) when ``return_state=True``. For a
+    ``Bidirectional`` layer the states are prefixed ``forward_`` then
+    ``backward_``, and ``merge_mode=None`` gives two outputs first.
     """
     layer = _check_recurrent(layer)
     first = "sequence" if layer.return_sequences else "output"
+    if isinstance(layer, keras.layers.Bidirectional):
+        outputs = (first,) if layer.merge_mode is not None else (f"forward_{first}",
+                                                                 f"backward_{first}")  # fmt: skip
+        if not layer.return_state:
+            return outputs
+        states = _state_names(layer.forward_layer.cell)
+        return (
+            *outputs,
+            *(f"forward_{name}" for name in states),
+            *(f"backward_{name}" for name in _state_names(layer.backward_layer.cell)),
+        )
     if not layer.return_state:
         return (first,)
     return (first, *_state_names(layer.cell))
@@ -100,6 +124,13 @@ def output_names(layer: Any) -> tuple[str, ...]:
 def describe_layer(layer: Any) -> str:
     """A one-line description, e.g. ``GRU(4, return_sequences=True, return_state=False)``."""
     layer = _check_recurrent(layer)
+    if isinstance(layer, keras.layers.Bidirectional):
+        inner = layer.forward_layer
+        return (
+            f"Bidirectional({type(inner).__name__}({getattr(inner.cell, 'units', '?')}), "
+            f"merge_mode={layer.merge_mode!r}, return_sequences={layer.return_sequences}, "
+            f"return_state={layer.return_state})"
+        )
     return (
         f"{type(layer).__name__}({getattr(layer.cell, 'units', '?')}, "
         f"return_sequences={layer.return_sequences}, return_state={layer.return_state})"
@@ -204,29 +235,52 @@ def make_layer(
     )
 
 
+def make_bidirectional(
+    kind: str,
+    units: int,
+    merge_mode: str | None = "concat",
+    *,
+    return_sequences: bool = False,
+    return_state: bool = False,
+) -> keras.layers.Bidirectional:
+    """``Bidirectional(kind(units, ...), merge_mode=merge_mode)``, checking the arguments."""
+    if merge_mode not in MERGE_MODES:
+        raise ValueError(f"merge_mode: expected one of {list(MERGE_MODES)}, got {merge_mode!r}")
+    inner = make_layer(kind, units, return_sequences=return_sequences, return_state=return_state)
+    return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+
+
 @dataclass(frozen=True)
 class OutputGrid:
-    """Rows of (layer kind, return_sequences, return_state, NamedOutputs)."""
+    """A table: some columns describing each configuration, then what it returned.
 
-    rows: tuple[tuple[str, bool, bool, NamedOutputs], ...]
+    ``rows`` holds ``(labels, NamedOutputs)`` pairs, ``labels`` matching
+    ``headers``; ``str()`` aligns the columns and adds a last column,
+    ``returns``, with each :meth:`NamedOutputs.summary`.
+    """
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[tuple[str, ...], NamedOutputs], ...]
 
     def __str__(self) -> str:
-        header = ("layer", "return_sequences", "return_state", "returns")
-        cells = [header] + [
-            (kind, str(sequences), str(state), named.summary())
-            for kind, sequences, state, named in self.rows
-        ]
-        widths = [max(len(row[i]) for row in cells) for i in range(3)]
+        cells = [self.headers] + [labels for labels, _ in self.rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(self.headers))]
+        summaries = ["returns"] + [named.summary() for _, named in self.rows]
         lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
             + "  "
-            + row[3]
-            for row in cells
+            + summary
+            for row, summary in zip(cells, summaries, strict=True)
         ]
         return "\n".join(line.rstrip() for line in lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
         printer.text(str(self))
+
+
+def _check_kinds(kinds: Any) -> None:
+    if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
+        raise TypeError(f"kinds: expected a non-empty list of layer names, got {kinds!r}")
 
 
 def output_grid(
@@ -237,10 +291,28 @@ def output_grid(
     ``inputs`` is ``(batch, time, features)``; each row names what came back.
     """
     _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
-    if isinstance(kinds, str) or not isinstance(kinds, Sequence) or not kinds:
-        raise TypeError(f"kinds: expected a non-empty list of layer names, got {kinds!r}")
+    _check_kinds(kinds)
     rows = []
     for kind, sequences, state in product(kinds, (False, True), (False, True)):
         layer = make_layer(kind, units, return_sequences=sequences, return_state=state)
-        rows.append((kind, sequences, state, run_named(layer, inputs)))
-    return OutputGrid(tuple(rows))
+        rows.append(((kind, str(sequences), str(state)), run_named(layer, inputs)))
+    return OutputGrid(("layer", "return_sequences", "return_state"), tuple(rows))
+
+
+def bidirectional_grid(
+    inputs: Any,
+    units: int,
+    kinds: Sequence[str] = ("LSTM",),
+    merge_modes: Sequence[str | None] = MERGE_MODES,
+    return_state: bool = True,
+) -> OutputGrid:
+    """Run ``Bidirectional(kind)`` for every merge mode x ``return_sequences`` on ``inputs``."""
+    _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
+    _check_kinds(kinds)
+    rows = []
+    for kind, mode, sequences in product(kinds, merge_modes, (False, True)):
+        layer = make_bidirectional(
+            kind, units, mode, return_sequences=sequences, return_state=return_state
+        )
+        rows.append(((kind, repr(mode), str(sequences)), run_named(layer, inputs)))
+    return OutputGrid(("layer", "merge_mode", "return_sequences"), tuple(rows))

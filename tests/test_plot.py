@@ -43,3 +43,33 @@ def test_bad_input(kwargs, error, message):
     arguments = {"sequence": np.zeros((3, 5, 4)), **kwargs}
     with pytest.raises(error, match=message):
         plot.plot_sequence(arguments.pop("sequence"), **arguments)
+
+
+def test_plot_directions_marks_each_final_step():
+    forward = np.random.default_rng(0).normal(size=(5, 4))
+    backward = np.random.default_rng(1).normal(size=(5, 4))
+    mask = np.array([False, True, True, True, False])  # valid steps 1..3
+    figure = plot.plot_directions(forward, backward, mask=mask, title="row")
+    forward_axis, backward_axis = figure.axes[:2]
+    outlines = [
+        [p.get_x() + 0.5 for p in axis.patches if p.get_edgecolor()[:3] == (0, 0, 0)]
+        for axis in (forward_axis, backward_axis)
+    ]
+    assert outlines == [[3.0], [1.0]]  # forward ends at the last valid step, backward at the first
+    assert len(forward_axis.patches) == 1 + 2  # outline + two hatched padded steps
+    figure.canvas.draw()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"backward": np.zeros((4, 4))}, ValueError, r"backward: expected shape \(5, 4\) like forward, got \(4, 4\)"),
+        ({"mask": np.ones(4, bool)}, ValueError, r"mask: expected a bool array of shape \(5,\) \(time,\)"),
+        ({"mask": np.zeros(5, bool)}, ValueError, "mask: expected at least one valid step, got none"),
+        ({"forward": np.zeros((2, 5, 4))}, ValueError, r"forward: expected a rank-2 tensor \(time, units\)"),
+    ],
+)  # fmt: skip
+def test_plot_directions_bad_input(kwargs, error, message):
+    arguments = {"forward": np.zeros((5, 4)), "backward": np.zeros((5, 4)), **kwargs}
+    with pytest.raises(error, match=message):
+        plot.plot_directions(arguments.pop("forward"), arguments.pop("backward"), **arguments)
