@@ -66,6 +66,9 @@ LAYER_KINDS: dict[str, type] = {
     "LSTM": keras.layers.LSTM,
 }
 
+#: Widest printed line: what a code cell's output shows on the built site without scrolling.
+LINE_WIDTH = 77
+
 #: Every ``merge_mode`` of ``keras.layers.Bidirectional``.
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "ave", "mul", None)
 
@@ -75,6 +78,20 @@ _STATE_NAMES: dict[type, tuple[str, ...]] = {
     keras.layers.GRUCell: ("h",),
     keras.layers.SimpleRNNCell: ("h",),
 }
+
+
+def _wrap(items: Sequence[str], first: str, indent: int, width: int = LINE_WIDTH) -> list[str]:
+    """Join ``items`` with ", " after ``first``; wrap at item boundaries, indenting ``indent``."""
+    lines = [first]
+    for position, item in enumerate(items):
+        piece = item + ("," if position < len(items) - 1 else "")
+        if lines[-1] == first:
+            lines[-1] += piece
+        elif len(lines[-1]) + 1 + len(piece) > width:
+            lines.append(" " * indent + piece)
+        else:
+            lines[-1] += " " + piece
+    return lines
 
 
 def _check_recurrent(layer: Any) -> keras.layers.Layer:
@@ -181,7 +198,9 @@ class NamedOutputs(Mapping[str, np.ndarray]):
         kind = "one tensor" if self.container == "tensor" else f"a {self.container} of {len(self)}"
         width = max(len(name) for name in self.names)
         rows = [f"  {name:<{width}}  {shape}" for name, shape in self.shapes.items()]
-        return "\n".join([f"{self.description} returns {kind}", *rows])
+        name, _, arguments = self.description.partition("(")
+        header = _wrap(arguments.split(", "), f"{name}(", indent=len(name) + 1)
+        return "\n".join([*header, f"returns {kind}:", *rows])
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
         printer.text(str(self))
@@ -265,13 +284,16 @@ class OutputGrid:
     def __str__(self) -> str:
         cells = [self.headers] + [labels for labels, _ in self.rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(self.headers))]
-        summaries = ["returns"] + [named.summary() for _, named in self.rows]
-        lines = [
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-            + "  "
-            + summary
-            for row, summary in zip(cells, summaries, strict=True)
-        ]
+        lines = []
+        for row, named in zip(cells, [None] + [named for _, named in self.rows], strict=True):
+            left = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            if named is None:
+                lines.append(f"{left}  returns")
+                continue
+            kind = named.summary().partition(": ")[0]
+            items = [f"{name} {shape}" for name, shape in named.shapes.items()]
+            first = f"{left}  {kind}: "
+            lines += _wrap(items, first, indent=len(first))
         return "\n".join(line.rstrip() for line in lines)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display

@@ -75,7 +75,8 @@ def test_named_outputs_table_and_mapping(inputs):
     named = shapes.run_named(layer, inputs)
     assert list(named) == ["sequence", "h", "c"]
     assert str(named).splitlines() == [
-        "LSTM(4, return_sequences=True, return_state=True) returns a tuple of 3",
+        "LSTM(4, return_sequences=True, return_state=True)",
+        "returns a tuple of 3:",
         "  sequence  (3, 5, 4)",
         "  h         (3, 4)",
         "  c         (3, 4)",
@@ -88,7 +89,7 @@ def test_named_outputs_table_and_mapping(inputs):
 def test_single_tensor_summary(inputs):
     named = shapes.run_named(shapes.make_layer("GRU", UNITS), inputs)
     assert named.summary() == "tensor: output (3, 4)"
-    assert str(named).splitlines()[0].endswith("returns one tensor")
+    assert str(named).splitlines()[1] == "returns one tensor:"
 
 
 def test_output_grid_has_one_row_per_combination(inputs):
@@ -96,9 +97,22 @@ def test_output_grid_has_one_row_per_combination(inputs):
     assert [labels for labels, _ in grid.rows] == [(k, str(s), str(r)) for k, s, r in GRID]
     lines = str(grid).splitlines()
     assert lines[0].split() == ["layer", "return_sequences", "return_state", "returns"]
-    assert len(lines) == 1 + len(GRID)
-    for line, (_, named) in zip(lines[1:], grid.rows, strict=True):
-        assert line.endswith(named.summary())
+    # each row starts a line with its labels, and wrapped lines hold every named shape
+    rows = [line for line in lines[1:] if not line.startswith(" ")]
+    assert len(rows) == len(GRID)
+    assert " ".join(lines).count("(3, ") == sum(len(named) for _, named in grid.rows)
+
+
+def test_printed_tables_fit_the_page(inputs):
+    tables = [shapes.output_grid(inputs, UNITS), shapes.bidirectional_grid(inputs, UNITS)]
+    for kind, mode in product(["GRU", "LSTM"], shapes.MERGE_MODES):
+        layer = shapes.make_bidirectional(
+            kind, UNITS, mode, return_sequences=True, return_state=True
+        )
+        tables.append(shapes.run_named(layer, inputs))
+    for table in tables:
+        for line in str(table).splitlines():
+            assert len(line) <= shapes.LINE_WIDTH, line
 
 
 def test_run_named_accepts_a_tensor_and_passes_call_arguments(inputs):
