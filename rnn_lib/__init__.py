@@ -9,6 +9,7 @@ Modules (one concern each):
     shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
     data     seeded padded batches (post or pre padding), with lengths and mask
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
+    layers   mask-aware Keras layers to put after a recurrent layer
     legacy   TF1 LSTMCell <-> Keras 3 LSTM weight conversion
     plot     figures of sequence outputs with their padding drawn in
 """
@@ -34,6 +35,12 @@ from rnn_lib.extract import (  # noqa: E402
     mask_to_lengths,
     split_directions,
 )
+from rnn_lib.layers import (  # noqa: E402
+    AttentionPooling,
+    LastValidStep,
+    MaskedTimeAverage,
+    ZeroMaskedSteps,
+)
 from rnn_lib.legacy import keras_lstm_to_tf1, tf1_lstm_to_keras  # noqa: E402
 from rnn_lib.plot import plot_directions, plot_sequence  # noqa: E402
 from rnn_lib.shapes import (  # noqa: E402
@@ -51,9 +58,13 @@ from rnn_lib.shapes import (  # noqa: E402
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttentionPooling",
+    "LastValidStep",
+    "MaskedTimeAverage",
     "NamedOutputs",
     "OutputGrid",
     "PaddedBatch",
+    "ZeroMaskedSteps",
     "bidirectional_final_steps",
     "bidirectional_grid",
     "captured_warnings",

@@ -192,7 +192,9 @@ def test_captured_warnings_collects_python_warnings_and_tensorflow_log_records(c
 def test_public_api_is_curated():
     import rnn_lib
 
-    assert sorted(rnn_lib.__all__) == rnn_lib.__all__
+    assert (
+        sorted(rnn_lib.__all__, key=lambda name: (not name[0].isupper(), name)) == rnn_lib.__all__
+    )
     for name in rnn_lib.__all__:
         assert callable(getattr(rnn_lib, name)), name
 
