@@ -42,7 +42,12 @@ from rnn_lib.layers import (  # noqa: E402
     ZeroMaskedSteps,
 )
 from rnn_lib.legacy import keras_lstm_to_tf1, tf1_lstm_to_keras  # noqa: E402
-from rnn_lib.plot import plot_directions, plot_sequence  # noqa: E402
+from rnn_lib.plot import (  # noqa: E402
+    plot_directions,
+    plot_forecast,
+    plot_history,
+    plot_sequence,
+)
 from rnn_lib.shapes import (  # noqa: E402
     NamedOutputs,
     OutputGrid,
@@ -83,6 +88,8 @@ __all__ = [
     "padded_batch",
     "padded_tokens",
     "plot_directions",
+    "plot_forecast",
+    "plot_history",
     "plot_sequence",
     "run_named",
     "setup_notebook",

@@ -16,7 +16,7 @@ from matplotlib.patches import Rectangle
 from rnn_lib import _checks
 from rnn_lib.extract import last_valid_indices, lengths_to_mask
 
-__all__ = ["plot_directions", "plot_sequence"]
+__all__ = ["plot_directions", "plot_forecast", "plot_history", "plot_sequence"]
 
 
 def _draw_panel(axis: Any, values: np.ndarray, valid: np.ndarray, marked: int, limit: float) -> Any:
@@ -139,5 +139,77 @@ def plot_directions(
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="output value")
     if title:
         figure.suptitle(title)
+    plt.close(figure)
+    return figure
+
+
+def plot_history(
+    history: Any, metrics: tuple[str, ...] = ("loss",), title: str | None = None
+) -> Figure:
+    """Training curves: each metric and its ``val_`` twin per epoch, one panel per metric.
+
+    Args:
+        history: what ``model.fit`` returned (a ``keras.callbacks.History``), or its
+            ``.history`` dict of lists.
+        metrics: names in the history, e.g. ``("loss", "accuracy")``.
+    """
+    curves = getattr(history, "history", history)
+    if not isinstance(curves, dict):
+        received = _checks.type_name(history)
+        raise TypeError(f"history: expected a keras History or a dict of lists, got {received}")
+    if isinstance(metrics, str) or not metrics:
+        raise TypeError(f"metrics: expected a non-empty tuple of names, got {metrics!r}")
+    missing = [name for name in metrics if name not in curves]
+    if missing:
+        raise ValueError(f"metrics: {missing} not in the history, which has {sorted(curves)}")
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3), squeeze=False)
+    for axis, name in zip(axes[0], metrics, strict=True):
+        epochs = np.arange(1, len(curves[name]) + 1)
+        axis.plot(epochs, curves[name], label="training")
+        if f"val_{name}" in curves:
+            axis.plot(epochs, curves[f"val_{name}"], label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+def plot_forecast(
+    x: Any, truth: Any, predictions: dict[str, Any], *, ylabel: str = "value",
+    title: str | None = None,
+) -> Figure:  # fmt: skip
+    """A series and one or more forecasts of it, on one axis.
+
+    Args:
+        x: ``(time,)`` positions, e.g. years.
+        truth: ``(time,)`` the observed values.
+        predictions: label -> ``(time,)`` forecast, e.g. ``{"LSTM": ..., "persistence": ...}``.
+    """
+    x_values = _checks.as_rank("x", x, 1, "(time,)")
+    truth_values = _checks.as_rank("truth", truth, 1, "(time,)")
+    if truth_values.shape != x_values.shape:
+        raise ValueError(f"truth: expected shape {x_values.shape} like x, got {truth_values.shape}")
+    if not isinstance(predictions, dict) or not predictions:
+        raise TypeError(
+            f"predictions: expected a non-empty dict of label -> values, got {predictions!r}"
+        )
+    figure, axis = plt.subplots(figsize=(8, 3))
+    axis.plot(x_values, truth_values, color="black", linewidth=2, label="observed")
+    for label, values in predictions.items():
+        array = _checks.as_rank(f"predictions[{label!r}]", values, 1, "(time,)")
+        if array.shape != x_values.shape:
+            raise ValueError(
+                f"predictions[{label!r}]: expected shape {x_values.shape} like x, got {array.shape}"
+            )
+        axis.plot(x_values, array, label=label)
+    axis.set_ylabel(ylabel)
+    axis.legend()
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
     plt.close(figure)
     return figure

@@ -73,3 +73,40 @@ def test_plot_directions_bad_input(kwargs, error, message):
     arguments = {"forward": np.zeros((5, 4)), "backward": np.zeros((5, 4)), **kwargs}
     with pytest.raises(error, match=message):
         plot.plot_directions(arguments.pop("forward"), arguments.pop("backward"), **arguments)
+
+
+def test_plot_history_from_a_real_fit():
+    import keras
+
+    model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3), keras.layers.Dense(1)])
+    model.compile("adam", "mse", metrics=["mae"])
+    inputs = np.random.default_rng(0).normal(size=(8, 5, 2))
+    history = model.fit(inputs, np.zeros((8, 1)), epochs=3, validation_split=0.25, verbose=0)
+    figure = plot.plot_history(history, metrics=("loss", "mae"))
+    assert len(figure.axes) == 2
+    assert [len(line.get_xdata()) for line in figure.axes[0].lines] == [
+        3,
+        3,
+    ]  # training + validation
+
+
+def test_plot_forecast_draws_truth_and_each_forecast():
+    x = np.arange(10)
+    figure = plot.plot_forecast(x, x * 1.0, {"model": x + 0.5, "baseline": x - 1.0})
+    assert [line.get_label() for line in figure.axes[0].lines] == ["observed", "model", "baseline"]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: plot.plot_history([1, 2]), TypeError, "history: expected a keras History or a dict of lists, got list"),
+        (lambda: plot.plot_history({"loss": [1]}, metrics=("acc",)), ValueError, r"metrics: \['acc'\] not in the history, which has \['loss'\]"),
+        (lambda: plot.plot_history({"loss": [1]}, metrics="loss"), TypeError, "metrics: expected a non-empty tuple of names"),
+        (lambda: plot.plot_forecast(np.arange(3), np.zeros(4), {"m": np.zeros(3)}), ValueError, r"truth: expected shape \(3,\) like x, got \(4,\)"),
+        (lambda: plot.plot_forecast(np.arange(3), np.zeros(3), {}), TypeError, "predictions: expected a non-empty dict"),
+        (lambda: plot.plot_forecast(np.arange(3), np.zeros(3), {"m": np.zeros(2)}), ValueError, r"predictions\['m'\]: expected shape \(3,\) like x, got \(2,\)"),
+    ],
+)  # fmt: skip
+def test_history_and_forecast_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
