@@ -12,6 +12,7 @@ Modules (one concern each):
     layers   mask-aware Keras layers to put after a recurrent layer
     legacy   TF1 LSTMCell <-> Keras 3 LSTM weight conversion
     plot     figures of sequence outputs with their padding drawn in
+    reference  NumPy SimpleRNN/GRU/LSTM recurrences reading a Keras layer's weights
 """
 
 from rnn_lib.runtime import (
@@ -48,6 +49,7 @@ from rnn_lib.plot import (  # noqa: E402
     plot_history,
     plot_sequence,
 )
+from rnn_lib.reference import parameter_count, reproduce  # noqa: E402
 from rnn_lib.shapes import (  # noqa: E402
     NamedOutputs,
     OutputGrid,
@@ -86,11 +88,13 @@ __all__ = [
     "output_grid",
     "output_names",
     "padded_batch",
+    "parameter_count",
     "padded_tokens",
     "plot_directions",
     "plot_forecast",
     "plot_history",
     "plot_sequence",
+    "reproduce",
     "run_named",
     "setup_notebook",
     "split_directions",
