@@ -6,6 +6,7 @@
 #   make lab       open the notebooks in JupyterLab, on the same .venv
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
 #   make bench     benchmark rnn_lib.last_valid_step (a report, not a test)
+#   make reference regenerate book/shape_reference.md from real Keras runs
 #
 # Each target sets itself up: it creates .venv if missing and installs the
 # pinned requirements.txt; a second run with nothing changed installs nothing.
@@ -21,7 +22,7 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 BOOK_INDEX := $(CURDIR)/_build/html/index.html
 
-.PHONY: help book test refresh lab lock clean bench
+.PHONY: help book test refresh lab lock clean bench reference
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -70,6 +71,9 @@ lock:
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+
+reference: $(INSTALLED)
+	$(BIN)/python -m rnn_lib --reference > book/shape_reference.md
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_extract.py

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import yaml
 
 from tests.conftest import NOTEBOOKS, ROOT
@@ -71,3 +72,79 @@ def test_intro_states_the_pinned_versions():
         "Keras": pins["keras"],
         "NumPy": pins["numpy"],
     }
+
+
+def test_shape_reference_page_is_generated_from_keras():
+    """book/shape_reference.md must be exactly what the code produces now (`make reference`)."""
+    import difflib
+
+    from rnn_lib import shapes
+
+    committed = (ROOT / "book" / "shape_reference.md").read_text()
+    generated = shapes.reference_markdown()
+    difference = "\n".join(
+        difflib.unified_diff(committed.splitlines(), generated.splitlines(), lineterm="", n=0)
+    )
+    assert committed == generated, f"run `make reference`; differences:\n{difference}"
+
+
+def test_shape_reference_covers_every_configuration():
+    page = (ROOT / "book" / "shape_reference.md").read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    assert len(rows) == 3 * 2 * 2 + 3 * 5 * 2 * 2
+
+
+def _heading_anchors(notebook_path):
+    """The anchors MyST makes for a notebook's headings (levels 1-3, myst_heading_anchors: 3)."""
+    import nbformat
+    from myst_parser.mdit_to_docutils.base import default_slugify
+
+    anchors = set()
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            match = re.match(r"^(#{1,3}) (.+)$", line)
+            if match:
+                text = re.sub(r"`([^`]*)`", r"\1", match.group(2))  # rendered text, no backticks
+                anchors.add(default_slugify(text))
+    return anchors
+
+
+def _links(page):
+    return re.findall(r"\]\((\.\./notebooks/[^)#]+\.ipynb)(?:#([^)]+))?\)", page.read_text())
+
+
+@pytest.mark.parametrize("page", ["misconceptions.md", "intro.md", "glossary.md"])
+def test_links_from_book_pages_lead_to_existing_sections(page):
+    path = ROOT / "book" / page
+    for target, anchor in _links(path):
+        notebook = (path.parent / target).resolve()
+        assert notebook.is_file(), f"{page} links to missing {target}"
+        if anchor:
+            assert anchor in _heading_anchors(notebook), f"{page}: no section #{anchor} in {target}"
+
+
+def test_every_misconception_links_to_evidence():
+    page = (ROOT / "book" / "misconceptions.md").read_text()
+    sections = page.split("\n## ")[1:]
+    assert len(sections) >= 6
+    for section in sections:
+        assert re.search(r"\.ipynb#[\w-]+\)", section), section.splitlines()[0]
+
+
+def test_the_link_check_sees_a_missing_anchor(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("[x](../notebooks/02_padding_and_masking.ipynb#no-such-section)")
+    (target,) = _links(page)
+    notebook = ROOT / "notebooks" / "02_padding_and_masking.ipynb"
+    assert target[1] not in _heading_anchors(notebook)
+    assert "without-a-mask-padding-is-data" in _heading_anchors(notebook)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_chapter_links_the_glossary(path):
+    import nbformat
+
+    first = nbformat.read(path, as_version=4).cells[0].source
+    assert "](../book/glossary.md)" in first

@@ -1,0 +1,68 @@
+"""The shape explorer, run as a user runs it: `python -m rnn_lib ...` in a subprocess."""
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run(*arguments):
+    return subprocess.run(
+        [sys.executable, "-m", "rnn_lib", *arguments],
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_lstm_with_everything():
+    result = run("LSTM", "--units", "4", "--return-sequences", "--return-state")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # quiet TensorFlow
+    assert result.stdout.splitlines() == [
+        "LSTM(4, return_sequences=True, return_state=True)",
+        "returns a tuple of 3:",
+        "  sequence  (3, 5, 4)",
+        "  h         (3, 4)",
+        "  c         (3, 4)",
+    ]
+
+
+@pytest.mark.slow
+def test_bidirectional_gru_with_merge_mode_none_and_input_shape():
+    result = run("GRU", "--units", "6", "--merge-mode", "none", "--input-shape", "2", "7", "3")
+    assert result.returncode == 0, result.stderr
+    assert "  forward_output   (2, 6)" in result.stdout
+    assert "  backward_output  (2, 6)" in result.stdout
+
+
+@pytest.mark.slow
+def test_help_documents_every_option():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--units", "--return-sequences", "--return-state", "--merge-mode",
+                   "--input-shape", "--reference", "SimpleRNN,GRU,LSTM"):  # fmt: skip
+        assert option in result.stdout, option
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["Transformer"], "argument layer: invalid choice: 'Transformer'"),
+        (["GRU", "--units", "0"], "--units: expected a positive int, got 0"),
+        (["GRU", "--units", "four"], "argument --units: invalid int value: 'four'"),
+        (["LSTM", "--merge-mode", "max"], "argument --merge-mode: invalid choice: 'max'"),
+        (["LSTM", "--input-shape", "3", "5"], "argument --input-shape: expected 3 arguments"),
+        (["LSTM", "--input-shape", "3", "0", "2"], "--input-shape: expected TIME >= 1, got 0"),
+        ([], "the layer type is required"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_status_2(arguments, message):
+    result = run(*arguments)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr  # no usage block, no traceback
+    assert lines[0].startswith("python -m rnn_lib: error: ") and message in lines[0]
