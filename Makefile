@@ -7,6 +7,7 @@
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
 #   make bench     benchmark rnn_lib.last_valid_step (a report, not a test)
 #   make reference regenerate book/shape_reference.md from real Keras runs
+#   make reliability  nbval 5x in a row, with oneDNN on, and offline (not in make test)
 #
 # Each target sets itself up: it creates .venv if missing and installs the
 # pinned requirements.txt; a second run with nothing changed installs nothing.
@@ -22,7 +23,7 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 BOOK_INDEX := $(CURDIR)/_build/html/index.html
 
-.PHONY: help book test refresh lab lock clean bench reference
+.PHONY: help book test refresh lab lock clean bench reference reliability
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -49,8 +50,9 @@ test: $(INSTALLED)
 	@test -n "$(NOTEBOOKS)" || { echo "error: no notebooks/NN_*.ipynb to test"; exit 1; }
 	$(BIN)/ruff check rnn_lib tests tools benchmarks
 	$(BIN)/ruff format --check rnn_lib tests tools benchmarks
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --ignore=tests/site
 	$(MAKE) --no-print-directory book
+	$(BIN)/python -m pytest tests/site  # the built site in headless Chromium (skips, saying why, without it)
 
 refresh: $(INSTALLED)
 	$(BIN)/python tools/notebooks.py refresh $(NOTEBOOKS)
@@ -71,6 +73,9 @@ lock:
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+
+reliability: $(INSTALLED)
+	$(BIN)/python tools/reliability.py
 
 reference: $(INSTALLED)
 	$(BIN)/python -m rnn_lib --reference > book/shape_reference.md

@@ -42,6 +42,14 @@ def as_rank(name: str, value: Any, rank: int, axes: str) -> np.ndarray:
     return array
 
 
+def nonempty(name: str, shape: tuple, axes: str) -> None:
+    """Raise ValueError if any axis of ``shape`` has size 0."""
+    if any(size == 0 for size in shape):
+        raise ValueError(
+            f"{name}: expected at least one entry on every axis {axes}, got shape {tuple(shape)}"
+        )
+
+
 def shape_of(name: str, value: Any, rank: int, axes: str) -> tuple[int | None, ...]:
     """Check rank and numeric dtype from ``.shape``/``.dtype`` alone: no copy of the data.
 

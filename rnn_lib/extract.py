@@ -54,6 +54,7 @@ def _check_mask(mask: Any, shape: tuple[int, int] | None = None) -> np.ndarray:
         raise ValueError(f"mask: expected a rank-2 tensor (batch, time), got shape {array.shape}")
     if array.dtype != np.bool_:
         raise TypeError(f"mask: expected dtype bool, got dtype {array.dtype}")
+    _checks.nonempty("mask", array.shape, "(batch, time)")
     if shape is not None and array.shape != shape:
         raise ValueError(
             f"mask: expected shape {shape} (batch, time) to match outputs, got {array.shape}"
@@ -131,6 +132,7 @@ def last_valid_step(
             f"outputs: expected a NumPy array or a tensor, got {type(outputs).__name__}"
         )
     batch, timesteps, units = _checks.shape_of("outputs", outputs, 3, "(batch, time, units)")
+    _checks.nonempty("outputs", (batch, timesteps, units), "(batch, time, units)")
     _exactly_one(lengths, mask)
     if lengths is not None:
         lengths_array = _checks.lengths(lengths, timesteps)
@@ -247,7 +249,8 @@ def bidirectional_final_steps(
         are the Bidirectional summary of each sequence.
     """
     forward, backward = split_directions(outputs, merge_mode)
-    batch, timesteps, _ = _checks.shape_of("outputs", forward, 3, "(batch, time, units)")
+    batch, timesteps, units = _checks.shape_of("outputs", forward, 3, "(batch, time, units)")
+    _checks.nonempty("outputs", (batch, timesteps, units), "(batch, time, units)")
     if lengths is None and mask is None:
         mask = np.ones((batch, timesteps), dtype=bool)
     if mask is not None and lengths is None:

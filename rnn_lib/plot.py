@@ -58,6 +58,7 @@ def plot_sequence(
     outlined in black.
     """
     values = _checks.as_rank("sequence", sequence, 3, "(batch, time, units)").astype(float)
+    _checks.nonempty("sequence", values.shape, "(batch, time, units)")
     batch, timesteps, _ = values.shape
     if mask is not None and lengths is not None:
         raise ValueError("lengths, mask: expected at most one of them, got both")
@@ -112,6 +113,7 @@ def plot_directions(
             f"backward: expected shape {forward_values.shape} like forward, "
             f"got {backward_values.shape}"
         )
+    _checks.nonempty("forward", forward_values.shape, "(time, units)")
     timesteps = forward_values.shape[0]
     valid = np.ones(timesteps, dtype=bool) if mask is None else _checks.as_array("mask", mask)
     if valid.shape != (timesteps,) or valid.dtype != np.bool_:

@@ -221,6 +221,7 @@ def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
     """
     layer = _check_recurrent(layer)
     array = _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
+    _checks.nonempty("inputs", array.shape, "(batch, time, features)")
     names = output_names(layer)
     returned = layer(array.astype("float32", copy=False), **call_kwargs)
     several = isinstance(returned, (list, tuple))

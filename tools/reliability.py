@@ -1,0 +1,73 @@
+"""Run the nbval suite repeatedly and under changed conditions; report every run.
+
+    make reliability      (or: python tools/reliability.py [--repeats 5])
+
+Runs strict nbval on every notebook:
+
+* ``--repeats`` times in a row, as ``make test`` does;
+* once with ``TF_ENABLE_ONEDNN_OPTS=1`` (oneDNN's own float round-off);
+* once with the network cut (``unshare -n``), proving no notebook needs it.
+
+Prints one line per run and exits 1 if any run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def nbval_command() -> list[str]:
+    notebooks = sorted(
+        str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+    )
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "--nbval", "--nbval-current-env", *notebooks]  # fmt: skip
+
+
+def network_cut_prefix() -> list[str] | None:
+    """``unshare -n`` (a new network namespace with only loopback), if this machine allows it."""
+    if shutil.which("unshare") is None:
+        return None
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return ["unshare", "-n"] if probe.returncode == 0 else None
+
+
+def run(label: str, command: list[str], extra_env: dict[str, str] | None = None) -> bool:
+    env = {**os.environ, **(extra_env or {})}
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
+    status = "ok  " if result.returncode == 0 else "FAIL"
+    print(f"{status} {label:<34} {seconds:6.1f} s   {summary}", flush=True)
+    if result.returncode != 0:
+        print(result.stdout[-3000:], result.stderr[-2000:], sep="\n", flush=True)
+    return result.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="plain runs in a row (default 5)")
+    args = parser.parse_args(argv)
+    command = nbval_command()
+    results = [run(f"run {i} of {args.repeats}", command) for i in range(1, args.repeats + 1)]
+    results.append(run("TF_ENABLE_ONEDNN_OPTS=1", command, {"TF_ENABLE_ONEDNN_OPTS": "1"}))
+    prefix = network_cut_prefix()
+    if prefix is None:
+        print("skip network cut: `unshare -n` is not available or not permitted here")
+    else:
+        results.append(run("network cut (unshare -n)", prefix + command))
+    print(f"{sum(results)} of {len(results)} runs green")
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
