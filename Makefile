@@ -5,7 +5,7 @@
 #   make refresh   re-execute every notebook in place (same kernel as nbval)
 #   make lab       open the notebooks in JupyterLab, on the same .venv
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
-#   make bench     benchmark rnn_lib.last_valid_step (a report, not a test)
+#   make bench     timing report (make test vs its floor, notebooks, book, rnn_lib) -> _build/bench.md
 #   make reference regenerate book/shape_reference.md from real Keras runs
 #   make reliability  nbval 5x in a row, with oneDNN on, and offline (not in make test)
 #
@@ -81,4 +81,4 @@ reference: $(INSTALLED)
 	$(BIN)/python -m rnn_lib --reference > book/shape_reference.md
 
 bench: $(INSTALLED)
-	$(BIN)/python benchmarks/bench_extract.py
+	$(BIN)/python tools/bench_report.py

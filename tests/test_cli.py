@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from rnn_lib import cli
 from tests.conftest import ROOT
 
 
@@ -46,7 +47,6 @@ def test_help_documents_every_option():
         assert option in result.stdout, option
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -59,10 +59,21 @@ def test_help_documents_every_option():
         ([], "the layer type is required"),
     ],
 )
-def test_bad_arguments_get_one_line_and_status_2(arguments, message):
-    result = run(*arguments)
-    assert result.returncode == 2
-    assert result.stdout == ""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr  # no usage block, no traceback
+def test_bad_arguments_get_one_line_and_status_2(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(arguments)
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err  # no usage block, no traceback
     assert lines[0].startswith("python -m rnn_lib: error: ") and message in lines[0]
+
+
+@pytest.mark.slow
+def test_a_bad_argument_from_the_command_line_is_one_line_and_status_2():
+    result = run("GRU", "--units", "0")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m rnn_lib: error: --units: expected a positive int, got 0 (see --help)"
+    ]

@@ -32,18 +32,31 @@ def nbval_command() -> list[str]:
             "--nbval", "--nbval-current-env", *notebooks]  # fmt: skip
 
 
+# A new network namespace starts with its loopback down; Jupyter kernels talk to their client
+# over TCP on 127.0.0.1, so bring it up. Nothing else is reachable inside.
+_LOOPBACK_UP = ["sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+
+
 def network_cut_prefix() -> list[str] | None:
-    """``unshare -n`` (a new network namespace with only loopback), if this machine allows it."""
-    if shutil.which("unshare") is None:
+    """``unshare -n`` with loopback up (no other network), if this machine allows it."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
         return None
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
-    return ["unshare", "-n"] if probe.returncode == 0 else None
+    probe = subprocess.run(["unshare", "-n", *_LOOPBACK_UP, "true"], capture_output=True)
+    return ["unshare", "-n", *_LOOPBACK_UP] if probe.returncode == 0 else None
 
 
-def run(label: str, command: list[str], extra_env: dict[str, str] | None = None) -> bool:
+def run(
+    label: str, command: list[str], extra_env: dict[str, str] | None = None, timeout: int = 900
+) -> bool:
     env = {**os.environ, **(extra_env or {})}
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    try:
+        result = subprocess.run(
+            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        print(f"FAIL {label:<34} timed out after {timeout} s", flush=True)
+        return False
     seconds = time.perf_counter() - start
     summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
     status = "ok  " if result.returncode == 0 else "FAIL"

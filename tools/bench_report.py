@@ -1,0 +1,142 @@
+"""Measure the project's own speed and write a report (Markdown) to _build/bench.md.
+
+    make bench            (or: python tools/bench_report.py [--skip-make-test])
+
+Measured in one run, on this machine:
+
+* the floor: for each notebook, starting one kernel (the one nbval and `make refresh` use)
+  and importing TensorFlow through ``import rnn_lib``;
+* each notebook's execution time, top to bottom in a fresh kernel (as `make refresh` runs it);
+  its own compute is that time minus its floor;
+* the wall time of a warm `make test` and of `make book`;
+* the rnn_lib benchmark (benchmarks/bench_extract.py): last_valid_step against a loop and a
+  bare tf.gather.
+
+Targets: `make test` within 1.5x of (floor + the notebooks' own compute); every notebook at
+most 20 s; `make book` at most 15 s. The report says which are met. Exit status 0 either way:
+this is a report, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.notebooks import refresh  # noqa: E402
+
+NOTEBOOK_TARGET_S = 20.0
+BOOK_TARGET_S = 15.0
+TEST_FACTOR = 1.5
+
+
+def kernel_floor_seconds() -> float:
+    """Start one kernel of the kind nbval uses, import rnn_lib (and TensorFlow), shut it down."""
+    from jupyter_client import KernelManager
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    start = time.perf_counter()
+    manager = KernelManager(
+        kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
+    )
+    manager.start_kernel(cwd=str(ROOT / "notebooks"))
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=120)
+    client.execute_interactive("import rnn_lib", timeout=300)
+    seconds = time.perf_counter() - start
+    client.stop_channels()
+    manager.shutdown_kernel(now=True)
+    return seconds
+
+
+def notebook_seconds(path: Path) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        copy = Path(folder) / path.name
+        shutil.copy(path, copy)
+        start = time.perf_counter()
+        refresh(copy)
+        return time.perf_counter() - start
+
+
+def command_seconds(command: list[str]) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    return time.perf_counter() - start, result.returncode, result.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-make-test", action="store_true", help="do not time make test")
+    args = parser.parse_args(argv)
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+    rows = []
+    for path in notebooks:
+        floor = kernel_floor_seconds()
+        total = notebook_seconds(path)
+        rows.append((path.name, floor, total))
+        print(f"measured {path.name}: floor {floor:.1f} s, execution {total:.1f} s", flush=True)
+    floor_total = sum(floor for _, floor, _ in rows)
+    compute_total = sum(max(total - floor, 0.0) for _, floor, total in rows)
+
+    book_s, book_rc, _ = command_seconds(["make", "--no-print-directory", "book"])
+    _, bench_rc, bench_out = command_seconds([sys.executable, "benchmarks/bench_extract.py"])
+    if args.skip_make_test:
+        test_s, test_rc = float("nan"), 0
+    else:
+        command_seconds(["make", "--no-print-directory", "test"])  # warm-up: caches, .pyc
+        test_s, test_rc, _ = command_seconds(["make", "--no-print-directory", "test"])
+
+    budget = TEST_FACTOR * (floor_total + compute_total)
+    lines = [
+        "# Benchmark report",
+        "",
+        "Measured by `make bench` (tools/bench_report.py) in one run on this machine.",
+        "",
+        "## Notebooks",
+        "",
+        "| notebook | floor: kernel + import (s) | execution (s) | own compute (s) | <= 20 s |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for name, floor, total in rows:
+        ok = "yes" if total <= NOTEBOOK_TARGET_S else "**no**"
+        lines.append(f"| {name} | {floor:.1f} | {total:.1f} | {max(total - floor, 0):.1f} | {ok} |")
+    lines.append(
+        f"| **all** | {floor_total:.1f} | {sum(t for *_, t in rows):.1f} | {compute_total:.1f} | |"
+    )
+    test_ok = test_s <= budget
+    lines += [
+        "",
+        "## Commands",
+        "",
+        "| what | wall time (s) | target | met |",
+        "| --- | ---: | --- | --- |",
+        f"| `make test` (warm, exit {test_rc}) | {test_s:.1f} | <= {TEST_FACTOR} x (floor + "
+        f"compute) = {budget:.1f} | {'yes' if test_ok else '**no**'} |",
+        f"| `make book` (exit {book_rc}) | {book_s:.1f} | <= {BOOK_TARGET_S:.0f} | "
+        f"{'yes' if book_s <= BOOK_TARGET_S else '**no**'} |",
+        "",
+        "## rnn_lib benchmark",
+        "",
+        "```",
+        bench_out.strip() or f"(exit {bench_rc})",
+        "```",
+        "",
+    ]
+    report = "\n".join(lines)
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "bench.md").write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
