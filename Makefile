@@ -50,7 +50,7 @@ test: $(INSTALLED)
 	@test -n "$(NOTEBOOKS)" || { echo "error: no notebooks/NN_*.ipynb to test"; exit 1; }
 	$(BIN)/ruff check rnn_lib tests tools benchmarks
 	$(BIN)/ruff format --check rnn_lib tests tools benchmarks
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --ignore=tests/site
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --ignore=tests/site -n auto --dist loadfile
 	$(MAKE) --no-print-directory book
 	$(BIN)/python -m pytest tests/site  # the built site in headless Chromium (skips, saying why, without it)
 
