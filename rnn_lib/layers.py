@@ -62,8 +62,8 @@ def _valid_steps(inputs: Any, mask: Any) -> Any:
     return ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
 
 
-class _SequenceReducer(keras.layers.Layer):
-    """Base of the layers that turn ``(batch, time, units)`` into ``(batch, units)``."""
+class _MaskAware(keras.layers.Layer):
+    """Base of this module's layers: accepts a mask, checks for ``(batch, time, units)``."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -72,6 +72,10 @@ class _SequenceReducer(keras.layers.Layer):
     def build(self, input_shape: Any) -> None:
         _check_input_shape(self, input_shape)
         super().build(input_shape)
+
+
+class _SequenceReducer(_MaskAware):
+    """Base of the layers that turn ``(batch, time, units)`` into ``(batch, units)``."""
 
     def compute_output_shape(self, input_shape: Any) -> tuple:
         batch, _, units = _check_input_shape(self, input_shape)
@@ -165,21 +169,13 @@ class AttentionPooling(_SequenceReducer):
 
 
 @keras.saving.register_keras_serializable(package="rnn_lib")
-class ZeroMaskedSteps(keras.layers.Layer):
+class ZeroMaskedSteps(_MaskAware):
     """Zeros at masked steps, mask passed on: ``(batch, time, units)`` in and out.
 
     A plain recurrent layer carries its last output through masked steps
     (on the CPU path); after this layer those steps hold zeros, whatever the
     code path, and the next layer still receives the mask.
     """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.supports_masking = True
-
-    def build(self, input_shape: Any) -> None:
-        _check_input_shape(self, input_shape)
-        super().build(input_shape)
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         valid = _valid_steps(inputs, mask)  # (batch, time, 1)

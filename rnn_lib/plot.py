@@ -173,11 +173,7 @@ def plot_history(
         axis.set_xlabel("epoch")
         axis.set_ylabel(name)
         axis.legend()
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
-    plt.close(figure)
-    return figure
+    return _finish(figure, title)
 
 
 def plot_forecast(
@@ -210,8 +206,13 @@ def plot_forecast(
         axis.plot(x_values, array, label=label)
     axis.set_ylabel(ylabel)
     axis.legend()
+    return _finish(figure, title)
+
+
+def _finish(figure: Figure, title: str | None) -> Figure:
+    """Title, tight layout, and close in pyplot so that a notebook shows the figure once."""
     if title:
-        axis.set_title(title)
+        figure.suptitle(title)
     figure.tight_layout()
     plt.close(figure)
     return figure
