@@ -19,7 +19,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from rnn_lib import shapes
+from rnn_lib import _checks, shapes
 
 MERGE_CHOICES = ["concat", "sum", "ave", "mul", "none"]
 
@@ -78,6 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.layer is None:
         parser.error("the layer type is required: one of " + ", ".join(shapes.LAYER_KINDS))
     try:
+        _checks.positive_int("--units", args.units)
+        for name, size in zip(("BATCH", "TIME", "FEATURES"), args.input_shape, strict=True):
+            if size < 1:
+                raise ValueError(f"--input-shape: expected {name} >= 1, got {size}")
         if args.merge_mode is None:
             layer = shapes.make_layer(
                 args.layer,
@@ -94,13 +98,10 @@ def main(argv: list[str] | None = None) -> int:
                 return_sequences=args.return_sequences,
                 return_state=args.return_state,
             )
-        for name, size in zip(("BATCH", "TIME", "FEATURES"), args.input_shape, strict=True):
-            if size < 1:
-                raise ValueError(f"--input-shape: expected {name} >= 1, got {size}")
         inputs = np.random.default_rng(0).normal(size=args.input_shape).astype("float32")
         print(shapes.run_named(layer, inputs))
     except (TypeError, ValueError) as error:
-        parser.error(str(error).replace("units:", "--units:"))
+        parser.error(str(error))
     return 0
 
 

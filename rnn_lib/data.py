@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,25 @@ class PaddedBatch:
         if not 0 <= row < len(self.lengths):
             raise ValueError(f"row: expected an int in [0, {len(self.lengths) - 1}], got {row}")
         return self.inputs[row][self.mask[row]][np.newaxis]
+
+    def each_row_alone(self, function: Callable[[np.ndarray], Any]) -> np.ndarray:
+        """``function`` applied to each row without its padding, results stacked on axis 0.
+
+        ``function`` takes a ``(1, length, ...)`` batch of one (see :meth:`unpadded`) and
+        returns an array or tensor with a leading batch axis of 1, e.g. a model or
+        ``lambda row: rnn_lib.run_named(layer, row)["h"]``. The result, ``(batch, ...)``,
+        is what each row gives with no padding at all: the reference a padded batch
+        must reproduce.
+        """
+        if not callable(function):
+            raise TypeError(f"function: expected a callable, got {_checks.type_name(function)}")
+        results = [np.asarray(function(self.unpadded(row))) for row in range(len(self.lengths))]
+        if any(result.ndim == 0 or result.shape[0] != 1 for result in results):
+            shapes = [tuple(result.shape) for result in results]
+            raise ValueError(
+                f"function: expected results with a leading batch axis of 1, got shapes {shapes}"
+            )
+        return np.concatenate(results, axis=0)
 
 
 def padded_batch(

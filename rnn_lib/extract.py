@@ -107,7 +107,11 @@ def last_valid_indices(
     if timesteps is None:
         raise ValueError("timesteps: expected an int with lengths=, got None")
     timesteps = _checks.positive_int("timesteps", timesteps)
-    lengths_array = _checks.lengths(lengths, timesteps)
+    return _last_from_lengths(_checks.lengths(lengths, timesteps), timesteps, padding)
+
+
+def _last_from_lengths(lengths_array: np.ndarray, timesteps: int, padding: str) -> np.ndarray:
+    """Post-padding: step ``length - 1``; pre-padding: the last step, ``time - 1``."""
     if _checks.padding(padding) == "post":
         return lengths_array - 1
     return np.full_like(lengths_array, timesteps - 1)
@@ -141,10 +145,7 @@ def last_valid_step(
                 f"lengths: expected {batch} lengths, one per row of outputs "
                 f"{(batch, timesteps, units)}, got {len(lengths_array)}"
             )
-        if _checks.padding(padding) == "post":
-            indices = lengths_array - 1
-        else:
-            indices = np.full_like(lengths_array, timesteps - 1)
+        indices = _last_from_lengths(lengths_array, timesteps, padding)
     else:
         indices = last_valid_indices(mask=_check_mask(mask, (batch, timesteps)))
     taken = gather_steps(outputs, indices.astype(np.int32))

@@ -96,3 +96,23 @@ def test_bad_vocab_size():
         ValueError, match=r"vocab_size: expected at least 2 \(0 is padding\), got 1"
     ):
         data.padded_tokens([2], vocab_size=1)
+
+
+def test_each_row_alone_applies_the_function_to_the_unpadded_rows():
+    batch = data.padded_batch([5, 3, 2], padding="pre", seed=7)
+    sums = batch.each_row_alone(lambda row: row.sum(axis=1))  # (1, features) per row
+    expected = np.stack([batch.inputs[row][batch.mask[row]].sum(axis=0) for row in range(3)])
+    np.testing.assert_allclose(sums, expected)
+    lengths_seen = batch.each_row_alone(lambda row: np.array([row.shape[1]]))
+    assert lengths_seen.tolist() == [5, 3, 2]
+
+
+def test_each_row_alone_rejects_bad_functions():
+    batch = data.padded_batch([2, 1])
+    with pytest.raises(TypeError, match="function: expected a callable, got int"):
+        batch.each_row_alone(3)
+    with pytest.raises(
+        ValueError,
+        match=r"function: expected results with a leading batch axis of 1, got shapes \[\(2,\), \(1,\)\]",
+    ):
+        batch.each_row_alone(lambda row: row[0, :, 0])
