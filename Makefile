@@ -1,7 +1,7 @@
 # The executable field guide to RNN outputs and state.
 #
 #   make book      build the static site into _build/html (from stored outputs)
-#   make test      lint, unit tests, nbval on every notebook, prose check, book build
+#   make test      lint, unit tests, nbval on every notebook, prose check, book build, browser check
 #   make refresh   re-execute every notebook in place (same kernel as nbval)
 #   make lab       open the notebooks in JupyterLab, on the same .venv
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
@@ -21,7 +21,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
-BOOK_INDEX := $(CURDIR)/_build/html/index.html
 
 .PHONY: help book test refresh lab lock clean bench reference reliability
 
@@ -41,18 +40,17 @@ $(INSTALLED): requirements.txt pyproject.toml
 
 book: $(INSTALLED)
 	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
-	rm -rf _build
-	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --quiet
-	@test -f $(BOOK_INDEX)
-	@echo "Book built: $(BOOK_INDEX)"
+	$(BIN)/python tools/build_book.py
 
 test: $(INSTALLED)
 	@test -n "$(NOTEBOOKS)" || { echo "error: no notebooks/NN_*.ipynb to test"; exit 1; }
 	$(BIN)/ruff check rnn_lib tests tools benchmarks
 	$(BIN)/ruff format --check rnn_lib tests tools benchmarks
-	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env --ignore=tests/site -n auto --dist loadfile
-	$(MAKE) --no-print-directory book
-	$(BIN)/python -m pytest tests/site  # the built site in headless Chromium (skips, saying why, without it)
+	@# On every core, each pytest-xdist worker taking whole files, longest first: the unit
+	@# tests (the notebook checks of `make book` included), nbval on every notebook, and the
+	@# book built as `make book` builds it, then opened in headless Chromium (tests/site; the
+	@# browser part is skipped, saying why, on a machine without Chromium).
+	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env -n auto --dist loadfile --no-loadscope-reorder
 
 refresh: $(INSTALLED)
 	$(BIN)/python tools/notebooks.py refresh $(NOTEBOOKS)

@@ -38,6 +38,7 @@ __all__ = [
     "import_tensorflow_quietly",
     "is_startup_noise",
     "setup_notebook",
+    "startup_lines_dropped",
     "version_table",
     "versions",
 ]
@@ -59,6 +60,10 @@ _NOISE = re.compile(
     )$""",
     re.VERBOSE,
 )
+
+
+# What the quiet import caught and dropped, for startup_lines_dropped().
+_dropped: tuple[str, ...] = ()
 
 
 def is_startup_noise(line: str) -> bool:
@@ -90,10 +95,21 @@ def import_tensorflow_quietly() -> ModuleType:
             os.close(saved_fd)
             captured.seek(0)
             text = captured.read().decode("utf-8", errors="replace")
-    kept = [line for line in text.splitlines() if not is_startup_noise(line)]
+    global _dropped
+    lines = text.splitlines()
+    _dropped = tuple(line for line in lines if line.strip() and is_startup_noise(line))
+    kept = [line for line in lines if not is_startup_noise(line)]
     if kept:
         print("\n".join(kept), file=sys.stderr)
     return tensorflow
+
+
+def startup_lines_dropped() -> tuple[str, ...]:
+    """The start-up log lines :func:`import_tensorflow_quietly` kept off ``stderr``.
+
+    Empty if TensorFlow was already imported when it was called, or printed nothing.
+    """
+    return _dropped
 
 
 def setup_notebook(seed: int = 0, precision: int = 3) -> None:

@@ -21,3 +21,25 @@ BATCH, TIME, FEATURES, UNITS = 3, 5, 2, 4
 def inputs() -> np.ndarray:
     """A seeded (batch, time, features) = (3, 5, 2) float32 batch."""
     return np.random.default_rng(0).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+
+
+def _file_rank(item: pytest.Item) -> int:
+    """0 the browser check, 1 a notebook, 2 a file with slow tests, 3 the rest."""
+    if "site" in item.path.relative_to(ROOT).parts[:2]:
+        return 0
+    if item.path.suffix == ".ipynb":
+        return 1
+    return 2 if item.get_closest_marker("slow") else 3
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the long files first and the many short ones last.
+
+    `make test` gives each pytest-xdist worker whole files (``--dist loadfile``) in this
+    order, so short files fill the gaps at the end and the two workers finish together.
+    Tests within a file keep their order (a notebook's cells must run top to bottom).
+    """
+    rank: dict[object, int] = {}
+    for item in items:
+        rank[item.path] = min(rank.get(item.path, 3), _file_rank(item))
+    items.sort(key=lambda item: rank[item.path])  # stable

@@ -206,9 +206,11 @@ def test_stored_streams_are_merged(path):
 
 @pytest.mark.slow
 def test_nbval_fails_when_a_stored_shape_is_changed(tmp_path):
+    """Chapter 01 up to its first (3, 5, 4), with that stored shape changed to (3, 4, 5)."""
     nb = _read()
-    _, output = _first(nb, "code", "(3, 5, 4)\n")
+    cell, output = _first(nb, "code", "(3, 5, 4)\n")
     output["text"] = output["text"].replace("(3, 5, 4)", "(3, 4, 5)")
+    nb.cells = nb.cells[: nb.cells.index(cell) + 1]  # the rest would only cost time
     tampered = tmp_path / CHAPTER_01.name
     nbformat.write(nb, tampered)
 

@@ -61,27 +61,48 @@ def _run(code: str, env_extra: dict[str, str] | None = None) -> subprocess.Compl
 
 
 @pytest.mark.slow
-def test_bare_tensorflow_import_is_noisy():
-    """The measurement the quiet import is judged by can see noise: a bare import makes some."""
-    result = _run("import tensorflow")
-    assert result.returncode == 0, result.stderr
-    assert any(runtime.is_startup_noise(line) for line in result.stderr.splitlines() if line)
-    assert result.stderr.strip()
+def test_import_rnn_lib_writes_nothing_to_stderr_although_tensorflow_makes_noise():
+    """One fresh process: TensorFlow's import wrote log lines, and none of them reached stderr.
 
-
-@pytest.mark.slow
-def test_import_rnn_lib_writes_nothing_to_stderr():
+    The dropped lines are the proof that this measurement can fail: they are what a bare
+    ``import tensorflow`` prints (this machine: the absl and cudart_stub lines).
+    """
     result = _run(
         """
         import rnn_lib, keras, numpy as np
+        from rnn_lib import runtime
         rnn_lib.setup_notebook(0)
         keras.layers.LSTM(4)(np.zeros((3, 5, 2), "float32"))
-        print("done")
+        print(len(runtime.startup_lines_dropped()))
         """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "done\n"
     assert result.stderr == ""
+    assert int(result.stdout) > 0, "TensorFlow printed nothing: the check above proves nothing"
+
+
+def test_dropped_lines_are_recorded(tmp_path):
+    """A fake `tensorflow` writes one noise line and one blank line at import."""
+    (tmp_path / "tensorflow.py").write_text(
+        "import os\n"
+        "os.write(2, b'I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers\\n\\n')\n"
+    )
+    code = f"""
+        import importlib.util, sys
+        sys.path.insert(0, {str(tmp_path)!r})
+        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
+        runtime = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runtime)
+        assert runtime.startup_lines_dropped() == ()
+        runtime.import_tensorflow_quietly()
+        print(runtime.startup_lines_dropped())
+        """
+    result = _run(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == (
+        "('I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers',)\n"
+    )
 
 
 def test_unknown_lines_captured_during_import_are_passed_on(tmp_path):

@@ -1,16 +1,21 @@
-"""The built site, opened in headless Chromium as a reader opens it (runs after `make book`)."""
+"""The site, built fresh and opened in headless Chromium as a reader opens it.
+
+The module builds the book first (tools/build_book.py, what `make book` runs): warnings
+are errors, so a broken link or anchor fails here. Under `make test` this file runs on one
+pytest-xdist worker while the notebooks run on the other.
+"""
 
 import re
 import shutil
 
 import pytest
 
-from tests.conftest import ROOT
-from tools import site_check
+from tests.conftest import NOTEBOOKS, ROOT
+from tools import build_book, site_check
 
 SITE = ROOT / "_build" / "html"
 
-pytestmark = pytest.mark.skipif(
+needs_chromium = pytest.mark.skipif(
     not site_check.chromium_available(),
     reason=f"browser check skipped: no Chromium at {site_check.CHROMIUM} (apt-get install chromium)",
 )
@@ -18,11 +23,18 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def site():
-    if not (SITE / "index.html").is_file():
-        pytest.fail("the site is not built: run `make book` first (make test does)")
+    build_book.build(capture=True)  # raises with the builder's output if it fails
     return SITE
 
 
+def test_the_book_builds_with_a_page_per_chapter(site):
+    pages = site_check.site_pages(site)
+    for notebook in NOTEBOOKS:
+        assert f"notebooks/{notebook.stem}.html" in pages
+    assert {"index.html", "search.html", "book/shape_reference.html"} <= set(pages)
+
+
+@needs_chromium
 def test_every_page_loads_cleanly_and_search_finds_the_chapter(site):
     screenshots = ROOT / "_build" / "screenshots"
     problems = site_check.check_site(site, screenshots)
@@ -32,6 +44,7 @@ def test_every_page_loads_cleanly_and_search_finds_the_chapter(site):
     assert len(list(screenshots.glob("*.png"))) == len(pages)
 
 
+@needs_chromium
 def test_the_check_fails_when_a_figure_file_is_deleted(site, tmp_path):
     copy = tmp_path / "html"
     shutil.copytree(site, copy)
@@ -40,11 +53,12 @@ def test_the_check_fails_when_a_figure_file_is_deleted(site, tmp_path):
     assert figures, "the padding chapter should have figures"
     deleted = figures[0]
     (copy / "notebooks" / deleted).resolve().unlink()
-    problems = site_check.check_site(copy, pages=[page])
+    problems = site_check.check_site(copy, pages=[page], search=False)
     assert any("figure does not decode" in p and deleted in p for p in problems), problems
     assert any("HTTP 404" in p for p in problems), problems
 
 
+@needs_chromium
 def test_the_check_fails_on_a_console_error(site, tmp_path):
     copy = tmp_path / "html"
     shutil.copytree(site, copy)
@@ -52,5 +66,5 @@ def test_the_check_fails_on_a_console_error(site, tmp_path):
     index.write_text(
         index.read_text().replace("</body>", "<script>console.error('boom')</script></body>")
     )
-    problems = site_check.check_site(copy, pages=["book/glossary.html"])
+    problems = site_check.check_site(copy, pages=["book/glossary.html"], search=False)
     assert problems == ["book/glossary.html: console error: boom"]
