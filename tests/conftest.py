@@ -11,6 +11,8 @@ from hypothesis import settings
 settings.register_profile("book", derandomize=True, deadline=None)
 settings.load_profile("book")
 
+pytest_plugins = ["pytester"]  # runs nbval on a tampered notebook (test_notebook_checks.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

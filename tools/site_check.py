@@ -9,7 +9,8 @@ Chromium driven by Playwright (no browser download), and reports:
 * figures that do not decode (``naturalWidth == 0``);
 * a search for "Bidirectional" that does not list the Bidirectional chapter.
 
-A full-page screenshot of each page goes to ``_build/screenshots/``.
+A screenshot of each page (its first screen; ``--full-page`` for all of it) goes to
+``_build/screenshots/``.
 Exit status 1 if anything is reported; 0 otherwise.
 """
 
@@ -24,6 +25,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,16 +83,27 @@ def site_pages(directory: Path) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class _Options:
+    screenshots: Path | None
+    full_page: bool
+
+
 def check_site(
     directory: Path,
     screenshots: Path | None = None,
     pages: list[str] | None = None,
-    tabs: int = 3,
+    *,
+    tabs: int = 2,
     search: bool = True,
+    full_page: bool = False,
 ) -> list[str]:
     """Every problem found on ``pages`` (default: all) of the site in ``directory``.
 
+    With ``screenshots``, a PNG of each page goes there: what a reader first sees
+    (1300 x 900), or with ``full_page`` the whole page, which costs a few times more.
     With ``search``, also search for "Bidirectional" on the search page.
+
     The pages are shared among ``tabs`` browser tabs that each load one page after another.
     A tab is reused because opening a new one starts a renderer process, which cost more CPU
     than loading the page itself (measured: 15.8 s against 3.7 s for the 15 pages).
@@ -101,43 +114,47 @@ def check_site(
     pages = site_pages(directory) if pages is None else pages
     if screenshots is not None:
         screenshots.mkdir(parents=True, exist_ok=True)
+    jobs = [*pages, _SEARCH] if search else list(pages)
     with serve(directory) as base:
-        return asyncio.run(_check_pages(base, pages, screenshots, tabs, search))
+        found = asyncio.run(_run(base, jobs, tabs, _Options(screenshots, full_page)))
+    return [problem for job in jobs for problem in found[job]]
 
 
-async def _check_pages(
-    base: str, pages: list[str], screenshots: Path | None, tabs: int, search: bool
-) -> list[str]:
+_SEARCH = f"search.html?q={SEARCH_TERM}"
+
+
+async def _run(base: str, jobs: list[str], tabs: int, options: _Options) -> dict[str, list[str]]:
     from playwright.async_api import async_playwright
 
     executable = str(CHROMIUM if CHROMIUM.is_file() else shutil.which("chromium"))
     queue: asyncio.Queue[str] = asyncio.Queue()
-    for name in pages:
-        queue.put_nowait(name)
-    problems: dict[str, list[str]] = {}
+    for job in jobs:
+        queue.put_nowait(job)
+    found: dict[str, list[str]] = {}
+
+    async def tab(browser: Any) -> None:
+        page = await browser.new_page(viewport={"width": 1300, "height": 900})
+        problems: list[str] = []
+        _listen(page, base, problems)
+        while not queue.empty():
+            job = queue.get_nowait()
+            problems.clear()
+            if job == _SEARCH:
+                search_problems = await _check_search(page, base)
+                found[job] = [f"search.html: {problem}" for problem in problems]
+                found[job] += search_problems
+            else:
+                await _check_page(page, base, job, problems, options)
+                found[job] = [f"{job}: {problem}" for problem in problems]
+        await page.close()
+
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-
-            async def tab() -> None:
-                page = await browser.new_page(viewport={"width": 1300, "height": 900})
-                found: list[str] = []
-                _listen(page, base, found)
-                while not queue.empty():
-                    name = queue.get_nowait()
-                    found.clear()
-                    await _check_page(page, base, name, found, screenshots)
-                    problems[name] = [f"{name}: {problem}" for problem in found]
-                await page.close()
-
-            searches = [_check_search(browser, base)] if search else []
-            results = await asyncio.gather(
-                *searches, *(tab() for _ in range(min(tabs, len(pages))))
-            )
+            await asyncio.gather(*(tab(browser) for _ in range(max(1, min(tabs, len(jobs))))))
         finally:
             await browser.close()
-    searched = results[0] if search else []
-    return [problem for name in pages for problem in problems[name]] + searched
+    return found
 
 
 def _listen(page: Any, base: str, found: list[str]) -> None:
@@ -160,9 +177,7 @@ def _listen(page: Any, base: str, found: list[str]) -> None:
     page.on("response", on_response)
 
 
-async def _check_page(
-    page: Any, base: str, name: str, found: list[str], screenshots: Path | None
-) -> None:
+async def _check_page(page: Any, base: str, name: str, found: list[str], options: _Options) -> None:
     await page.goto(base + name, wait_until="networkidle")
     broken = await page.evaluate(
         "Array.from(document.images)"
@@ -170,15 +185,14 @@ async def _check_page(
         ".map(image => image.getAttribute('src'))"
     )
     found += [f"figure does not decode: {src}" for src in broken]
-    if screenshots is not None:
-        target = screenshots / (name.replace("/", "__").removesuffix(".html") + ".png")
-        await page.screenshot(path=str(target), full_page=True)
+    if options.screenshots is not None:
+        target = options.screenshots / (name.replace("/", "__").removesuffix(".html") + ".png")
+        await page.screenshot(path=str(target), full_page=options.full_page)
 
 
-async def _check_search(browser: Any, base: str) -> list[str]:
-    page = await browser.new_page()
+async def _check_search(page: Any, base: str) -> list[str]:
     try:
-        await page.goto(f"{base}search.html?q={SEARCH_TERM}", wait_until="networkidle")
+        await page.goto(base + _SEARCH, wait_until="networkidle")
         await page.wait_for_selector("#search-results li a", timeout=15000)
         links = await page.evaluate(
             "Array.from(document.querySelectorAll('#search-results li a'))"
@@ -186,8 +200,6 @@ async def _check_search(browser: Any, base: str) -> list[str]:
         )
     except Exception as error:  # a timeout: the search listed nothing
         return [f"search for {SEARCH_TERM!r}: no results ({type(error).__name__})"]
-    finally:
-        await page.close()
     if not any(link.split("#")[0].endswith(SEARCH_EXPECTED) for link in links):
         return [f"search for {SEARCH_TERM!r} does not list {SEARCH_EXPECTED}: {links[:5]}"]
     return []
@@ -199,11 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--screenshots", type=Path, default=Path("_build/screenshots"), help="where to save"
     )
+    parser.add_argument(
+        "--full-page", action="store_true", help="screenshot whole pages, not the first screen"
+    )
     args = parser.parse_args(argv)
     if not chromium_available():
         print(f"site check skipped: no Chromium at {CHROMIUM} (apt-get install chromium)")
         return 0
-    problems = check_site(args.site, args.screenshots)
+    problems = check_site(args.site, args.screenshots, full_page=args.full_page)
     for problem in problems:
         print(problem)
     print(f"{len(site_pages(args.site))} pages checked, {len(problems)} problem(s)")
