@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -12,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_lib import legacy
+from rnn_lib import data, legacy
 from tests.conftest import ROOT
 
 
@@ -75,49 +74,52 @@ def test_numpy_tf1_cell_matches_keras_with_converted_weights():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_c), c, atol=1e-5)
 
 
+# Runs in a fresh process with TF_USE_LEGACY_KERAS=1, where tf.compat.v1 has TF1's own
+# LSTMCell and dynamic_rnn; it reads a padded batch on stdin and prints what TF1 computed.
+TF1_SCRIPT = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np, tensorflow as tf
+tf.get_logger().setLevel("ERROR")
+given = json.load(sys.stdin)
+inputs = np.asarray(given["inputs"], "float32")
+cell = tf.compat.v1.nn.rnn_cell.LSTMCell(given["units"], forget_bias=given["forget_bias"])
+outputs, state = tf.compat.v1.nn.dynamic_rnn(
+    cell, inputs, sequence_length=given["lengths"], dtype=tf.float32)
+kernel, bias = [weight.numpy() for weight in cell.weights]
+print(json.dumps({
+    "state_type": type(state).__name__,
+    "kernel": kernel.tolist(), "bias": bias.tolist(),
+    "outputs": outputs.numpy().tolist(), "c": state.c.numpy().tolist(),
+    "h": state.h.numpy().tolist(),
+}))
+"""
+
+
 @pytest.mark.slow
 def test_real_tf1_dynamic_rnn_matches_keras_with_converted_weights():
-    """Runs TF1's own LSTMCell + dynamic_rnn (tf-keras) in a subprocess: TF_USE_LEGACY_KERAS=1."""
-    script = textwrap.dedent(
-        """
-        import json, warnings
-        warnings.simplefilter("ignore")
-        import rnn_lib, numpy as np, tensorflow as tf, keras
-        from rnn_lib import data, legacy
-        tf.get_logger().setLevel("ERROR")
-        batch = data.padded_batch([5, 3, 2], features=2, seed=1)
-        cell = tf.compat.v1.nn.rnn_cell.LSTMCell(4, forget_bias=0.7)
-        outputs, state = tf.compat.v1.nn.dynamic_rnn(
-            cell, batch.inputs, sequence_length=batch.lengths, dtype=tf.float32)
-        kernel, bias = [w.numpy() for w in cell.weights]
-        layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
-        layer.build((None, 5, 2))
-        layer.set_weights(legacy.tf1_lstm_to_keras(kernel, bias, forget_bias=0.7))
-        sequence, h, c = [np.asarray(t) for t in layer(batch.inputs, mask=batch.mask)]
-        outputs = outputs.numpy()
-        print(json.dumps({
-            "state_type": type(state).__name__,
-            "h": bool(np.allclose(h, state.h, atol=1e-5)),
-            "c": bool(np.allclose(c, state.c, atol=1e-5)),
-            "valid_steps": bool(np.allclose(sequence[batch.mask], outputs[batch.mask], atol=1e-5)),
-            "tf1_padding_is_zero": bool(np.all(outputs[~batch.mask] == 0)),
-        }))
-        """
-    )
-    env = {**os.environ, "TF_USE_LEGACY_KERAS": "1"}
+    """TF1's own LSTMCell + dynamic_rnn (tf-keras), then its weights converted into Keras 3."""
+    batch = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
+    units, forget_bias = 4, 0.7
+    given = {"inputs": batch.inputs.tolist(), "lengths": batch.lengths.tolist(),
+             "units": units, "forget_bias": forget_bias}  # fmt: skip
     result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT,
-        timeout=300,
+        [sys.executable, "-c", TF1_SCRIPT], input=json.dumps(given), capture_output=True,
+        text=True, env={**os.environ, "TF_USE_LEGACY_KERAS": "1"}, cwd=ROOT, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert found == {
-        "state_type": "LSTMStateTuple",
-        "h": True,
-        "c": True,
-        "valid_steps": True,
-        "tf1_padding_is_zero": True,
-    }
+    tf1 = {name: np.asarray(value) if isinstance(value, list) else value
+           for name, value in json.loads(result.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
+    assert tf1["state_type"] == "LSTMStateTuple"
+
+    layer = keras.layers.LSTM(units, return_sequences=True, return_state=True)
+    layer.build((None, 5, 2))
+    layer.set_weights(legacy.tf1_lstm_to_keras(tf1["kernel"], tf1["bias"], forget_bias))
+    sequence, h, c = [keras.ops.convert_to_numpy(t) for t in layer(batch.inputs, mask=batch.mask)]
+    np.testing.assert_allclose(h, tf1["h"], atol=1e-5)
+    np.testing.assert_allclose(c, tf1["c"], atol=1e-5)
+    np.testing.assert_allclose(sequence[batch.mask], tf1["outputs"][batch.mask], atol=1e-5)
+    assert np.all(tf1["outputs"][~batch.mask] == 0)  # TF1 zeroes steps past sequence_length
 
 
 def test_forget_bias_lands_in_the_keras_forget_gate():
