@@ -81,64 +81,49 @@ def test_import_rnn_lib_writes_nothing_to_stderr_although_tensorflow_makes_noise
     assert int(result.stdout) > 0, "TensorFlow printed nothing: the check above proves nothing"
 
 
-def test_dropped_lines_are_recorded(tmp_path):
-    """A fake `tensorflow` writes one noise line and one blank line at import."""
-    (tmp_path / "tensorflow.py").write_text(
-        "import os\n"
-        "os.write(2, b'I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers\\n\\n')\n"
-    )
+NOISE_LINE = "I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers"
+
+
+def _run_with_fake_tensorflow(tmp_path, fake: str, then: str, env_extra=None):
+    """Load runtime.py alone, with ``fake`` as the `tensorflow` module; run ``then`` after."""
+    (tmp_path / "tensorflow.py").write_text(fake)
     code = f"""
-        import importlib.util, sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
-        runtime = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(runtime)
+import importlib.util, os, sys
+sys.path.insert(0, {str(tmp_path)!r})
+spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
+runtime = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(runtime)
+"""
+    return _run(code + textwrap.dedent(then), env_extra)
+
+
+def test_unknown_lines_captured_during_import_are_passed_on_and_noise_is_recorded(tmp_path):
+    """A fake `tensorflow` writes a noise line, a blank line and a real line to fd 2."""
+    fake = f"import os\nos.write(2, b'{NOISE_LINE}\\n\\na real problem\\n')\n"
+    result = _run_with_fake_tensorflow(
+        tmp_path,
+        fake,
+        """
         assert runtime.startup_lines_dropped() == ()
-        runtime.import_tensorflow_quietly()
-        print(runtime.startup_lines_dropped())
-        """
-    result = _run(code)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    assert result.stdout == (
-        "('I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers',)\n"
-    )
-
-
-def test_unknown_lines_captured_during_import_are_passed_on(tmp_path):
-    """A fake `tensorflow` writes one noise line and one real line to fd 2 at import."""
-    (tmp_path / "tensorflow.py").write_text(
-        "import os\n"
-        "os.write(2, b'I0000 00:00:1.5 42 cudart_stub.cc:31] Could not find cuda drivers\\n')\n"
-        "os.write(2, b'a real problem\\n')\n"
-    )
-    code = f"""
-        import importlib.util, sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
-        runtime = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(runtime)
         module = runtime.import_tensorflow_quietly()
-        print(module.__name__)
-        """
-    result = _run(code)
+        print(module.__name__, runtime.startup_lines_dropped())
+        """,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "tensorflow\n"
+    assert result.stdout == f"tensorflow ('{NOISE_LINE}',)\n"
     assert result.stderr == "a real problem\n"
 
 
 def test_user_environment_wins(tmp_path):
-    (tmp_path / "tensorflow.py").write_text("")
-    code = f"""
-        import importlib.util, os, sys
-        sys.path.insert(0, {str(tmp_path)!r})
-        spec = importlib.util.spec_from_file_location("runtime", {RUNTIME_FILE!r})
-        runtime = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(runtime)
+    result = _run_with_fake_tensorflow(
+        tmp_path,
+        "",
+        """
         runtime.import_tensorflow_quietly()
         print(os.environ["TF_ENABLE_ONEDNN_OPTS"], os.environ["TF_CPP_MIN_LOG_LEVEL"])
-        """
-    result = _run(code, {"TF_ENABLE_ONEDNN_OPTS": "1"})
+        """,
+        {"TF_ENABLE_ONEDNN_OPTS": "1"},
+    )
     assert result.stdout == "1 3\n", result.stderr
 
 
