@@ -10,6 +10,7 @@ The browser check (tests/site) calls :func:`build` too, so it always checks a fr
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
+ANSI_COLOR = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its warnings even when piped
 COMMAND = ["build", ".", "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
 
 
@@ -43,7 +45,7 @@ def build(capture: bool = False) -> Path:
     )
     index = BUILD / "html" / "index.html"
     if result.returncode != 0 or not index.is_file():
-        output = (result.stdout or "") + (result.stderr or "")
+        output = ANSI_COLOR.sub("", (result.stdout or "") + (result.stderr or ""))
         raise RuntimeError(
             f"jupyter-book build failed (exit {result.returncode})"
             + (f":\n{output}" if output else "")
