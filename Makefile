@@ -39,8 +39,8 @@ $(INSTALLED): requirements.txt pyproject.toml
 	@touch $@
 
 book: $(INSTALLED)
-	$(BIN)/python tools/notebooks.py check $(NOTEBOOKS)
-	$(BIN)/python tools/build_book.py
+	$(BIN)/python -m tools.notebooks check $(NOTEBOOKS)
+	$(BIN)/python -m tools.build_book
 
 test: $(INSTALLED)
 	@test -n "$(NOTEBOOKS)" || { echo "error: no notebooks/NN_*.ipynb to test"; exit 1; }
@@ -53,7 +53,7 @@ test: $(INSTALLED)
 	$(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval --nbval-current-env -n auto --dist loadfile --no-loadscope-reorder
 
 refresh: $(INSTALLED)
-	$(BIN)/python tools/notebooks.py refresh $(NOTEBOOKS)
+	$(BIN)/python -m tools.notebooks refresh $(NOTEBOOKS)
 
 lab: $(INSTALLED)
 	$(BIN)/jupyter lab notebooks
@@ -73,10 +73,10 @@ clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
 
 reliability: $(INSTALLED)
-	$(BIN)/python tools/reliability.py
+	$(BIN)/python -m tools.reliability
 
 reference: $(INSTALLED)
 	$(BIN)/python -m rnn_lib --reference > book/shape_reference.md
 
 bench: $(INSTALLED)
-	$(BIN)/python tools/bench_report.py
+	$(BIN)/python -m tools.bench_report

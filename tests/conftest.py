@@ -1,10 +1,10 @@
 """Shared fixtures: repository paths and a small seeded input batch."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from hypothesis import settings
+
+from tools.notebooks import ROOT, notebook_paths
 
 # The same examples on every run, so that `make test` and CI are deterministic. Explore new
 # ones with `pytest --hypothesis-seed=N` (the property tests pass for random seeds too).
@@ -13,8 +13,7 @@ settings.load_profile("book")
 
 pytest_plugins = ["pytester"]  # runs nbval on a tampered notebook (test_notebook_checks.py)
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = notebook_paths()
 
 BATCH, TIME, FEATURES, UNITS = 3, 5, 2, 4
 

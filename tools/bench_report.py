@@ -1,6 +1,6 @@
 """Measure the project's own speed and write a report (Markdown) to _build/bench.md.
 
-    make bench            (or: python tools/bench_report.py [--skip-make-test])
+    make bench            (or: python -m tools.bench_report [--skip-make-test])
 
 Measured in one run, on this machine:
 
@@ -28,11 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from rnn_lib.runtime import QUIET_ENVIRONMENT  # noqa: E402
-from tools.notebooks import refresh  # noqa: E402
+from rnn_lib.runtime import QUIET_ENVIRONMENT
+from tools.notebooks import ROOT, notebook_paths, refresh
 
 NOTEBOOK_TARGET_S = 20.0
 BOOK_TARGET_S = 15.0
@@ -90,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test")
     args = parser.parse_args(argv)
-    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = notebook_paths()
 
     # One floor sample before each notebook, interleaved so that both see the same machine.
     # A single sample varies by a second or more, so every notebook is charged the median.
@@ -126,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = [
         "# Benchmark report",
         "",
-        "Measured by `make bench` (tools/bench_report.py) in one run on this machine.",
+        "Measured by `make bench` (python -m tools.bench_report) in one run on this machine.",
         "",
         "## Notebooks",
         "",

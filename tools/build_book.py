@@ -1,6 +1,6 @@
 """Build the static site into _build/html from the notebooks' stored outputs.
 
-    python tools/build_book.py        (what `make book` runs after the notebook check)
+    python -m tools.build_book        (what `make book` runs after the notebook check)
 
 Runs ``jupyter-book build`` with warnings as errors and nitpicky references, so a broken
 link, a missing anchor or a notebook the table of contents lacks fails the build. The old
@@ -10,15 +10,14 @@ The browser check (tests/site) calls :func:`build` too, so it always checks a fr
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.notebooks import ANSI, ROOT
+
 BUILD = ROOT / "_build"
-ANSI_COLOR = re.compile(r"\x1b\[[0-9;]*m")  # Sphinx colours its warnings even when piped
 COMMAND = ["build", ".", "--warningiserror", "--nitpick", "--keep-going", "--quiet"]
 
 
@@ -45,7 +44,8 @@ def build(capture: bool = False) -> Path:
     )
     index = BUILD / "html" / "index.html"
     if result.returncode != 0 or not index.is_file():
-        output = ANSI_COLOR.sub("", (result.stdout or "") + (result.stderr or ""))
+        # Sphinx colours its warnings even when its output is piped.
+        output = ANSI.sub("", (result.stdout or "") + (result.stderr or ""))
         raise RuntimeError(
             f"jupyter-book build failed (exit {result.returncode})"
             + (f":\n{output}" if output else "")

@@ -1,7 +1,7 @@
 """Keep the book's notebooks honest: re-execute them, and check what they store.
 
-    python tools/notebooks.py refresh notebooks/*.ipynb   # re-execute in place
-    python tools/notebooks.py check notebooks/*.ipynb     # stored outputs + prose
+    python -m tools.notebooks refresh notebooks/*.ipynb   # re-execute in place
+    python -m tools.notebooks check notebooks/*.ipynb     # stored outputs + prose
 
 ``refresh`` runs each notebook top to bottom in the kernel nbval uses with
 ``--nbval-current-env`` (this virtual environment's Python), in the
@@ -35,6 +35,17 @@ import nbformat
 # A tuple of ints or None with at least one comma: (3, 5, 4), (None, 4), (3,)
 SHAPE = re.compile(r"\(\s*(?:(?:\d+|None)\s*,\s*)+(?:(?:\d+|None)\s*)?\)")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes in rich output (model.summary)
+
+ROOT = Path(__file__).resolve().parent.parent
+# The book's chapters; the Makefile's NOTEBOOKS uses the same pattern.
+NOTEBOOK_PATTERN = "[0-9][0-9]_*.ipynb"
+
+
+def notebook_paths() -> list[Path]:
+    """Every chapter notebook, ``notebooks/NN_topic.ipynb``, in order."""
+    return sorted((ROOT / "notebooks").glob(NOTEBOOK_PATTERN))
+
+
 INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)  # intervals like $(0, 1)$ are not shapes

@@ -1,6 +1,6 @@
 """Run the nbval suite repeatedly and under changed conditions; report every run.
 
-    make reliability      (or: python tools/reliability.py [--repeats 5])
+    make reliability      (or: python -m tools.reliability [--repeats 5])
 
 Runs strict nbval on every notebook:
 
@@ -19,15 +19,12 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tools.notebooks import ROOT, notebook_paths
 
 
 def nbval_command() -> list[str]:
-    notebooks = sorted(
-        str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-    )
+    notebooks = [str(path.relative_to(ROOT)) for path in notebook_paths()]
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
             "--nbval", "--nbval-current-env", *notebooks]  # fmt: skip
 

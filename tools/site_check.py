@@ -1,6 +1,6 @@
 """Open the built site in a real headless browser and report what a reader would hit.
 
-    python tools/site_check.py _build/html
+    python -m tools.site_check _build/html
 
 Serves the folder on 127.0.0.1 (a free port), opens every page in Debian's
 Chromium driven by Playwright (no browser download), and reports:
