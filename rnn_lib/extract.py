@@ -8,6 +8,12 @@ the output at its own last real step, from either the lengths or the mask:
     pre-padding:             step time - 1 (the valid steps end the row)
     any mask:                the last step where the mask is True
 
+A layer built with ``go_backwards=True`` returns its sequence in *processing*
+order (reversed in time), while the lengths, the padding side and the mask
+Keras passes on all describe the *input* order. Say so with
+``go_backwards=True``: the step taken is then the last valid step in
+processing order, which is where the layer's final state ``h`` sits.
+
 For ``Bidirectional`` outputs, :func:`split_directions` separates the two
 directions of a ``concat`` (or ``merge_mode=None``) output, and
 :func:`bidirectional_final_steps` takes each direction's *true* final step:
@@ -110,6 +116,10 @@ def last_valid_indices(
     return _last_from_lengths(_checks.lengths(lengths, timesteps), timesteps, padding)
 
 
+#: The padding side of a row once its time axis is reversed.
+_REVERSED_PADDING = {"post": "pre", "pre": "post"}
+
+
 def _last_from_lengths(lengths_array: np.ndarray, timesteps: int, padding: str) -> np.ndarray:
     """Post-padding: step ``length - 1``; pre-padding: the last step, ``time - 1``."""
     if _checks.padding(padding) == "post":
@@ -118,14 +128,32 @@ def _last_from_lengths(lengths_array: np.ndarray, timesteps: int, padding: str) 
 
 
 def last_valid_step(
-    outputs: Any, *, lengths: Any = None, mask: Any = None, padding: str = "post"
+    outputs: Any,
+    *,
+    lengths: Any = None,
+    mask: Any = None,
+    padding: str = "post",
+    go_backwards: bool = False,
 ) -> Any:
     """The output at each row's last valid step: ``(batch, time, units)`` -> ``(batch, units)``.
 
+    For the sequence output of a masked recurrent layer this is the layer's
+    final state ``h``, which the layer also returns directly (its default
+    ``return_sequences=False`` output, or ``return_state=True``): use those when
+    you have the layer. This function is for a sequence you only have as a
+    tensor, or one that went through further per-step layers.
+
     Args:
-        outputs: the sequence output of a recurrent layer, ``(batch, time, units)``.
+        outputs: a sequence, ``(batch, time, units)``, in input time order unless
+            ``go_backwards``. Not a ``Bidirectional`` output: its backward half ends
+            at the *first* valid step (use :func:`bidirectional_final_steps`).
         lengths: ``(batch,)`` ints in ``[1, time]``; with ``padding`` ("post" or "pre").
         mask: ``(batch, time)`` bool, True at valid steps. Give ``lengths`` or ``mask``.
+            Both describe the input order, as Keras passes the mask on.
+        go_backwards: True if ``outputs`` comes from a layer built with
+            ``go_backwards=True``, whose sequence is reversed in time: the lengths or
+            mask are then read in reverse, and the step taken is the last valid step
+            in processing order (where that layer's ``h`` sits).
 
     Returns:
         ``(batch, units)``: a NumPy array for a NumPy ``outputs``, else a tensor.
@@ -138,6 +166,7 @@ def last_valid_step(
     batch, timesteps, units = _checks.shape_of("outputs", outputs, 3, "(batch, time, units)")
     _checks.nonempty("outputs", (batch, timesteps, units), "(batch, time, units)")
     _exactly_one(lengths, mask)
+    go_backwards = _checks.boolean("go_backwards", go_backwards)
     if lengths is not None:
         lengths_array = _checks.lengths(lengths, timesteps)
         if len(lengths_array) != batch:
@@ -145,9 +174,12 @@ def last_valid_step(
                 f"lengths: expected {batch} lengths, one per row of outputs "
                 f"{(batch, timesteps, units)}, got {len(lengths_array)}"
             )
+        if go_backwards:  # reversed in time: post-padding comes first, and pre last
+            padding = _REVERSED_PADDING[_checks.padding(padding)]
         indices = _last_from_lengths(lengths_array, timesteps, padding)
     else:
-        indices = last_valid_indices(mask=_check_mask(mask, (batch, timesteps)))
+        array = _check_mask(mask, (batch, timesteps))
+        indices = last_valid_indices(mask=array[:, ::-1] if go_backwards else array)
     taken = gather_steps(outputs, indices.astype(np.int32))
     return taken.numpy() if is_numpy else taken
 
@@ -158,8 +190,9 @@ def gather_steps(outputs: Any, indices: Any) -> Any:
     No validation: this is the tensor operation behind :func:`last_valid_step`,
     one ``tf.gather`` with ``batch_dims=1``, usable inside a Keras layer's
     ``call`` (TensorFlow backend). ``keras.ops.take_along_axis`` gives the
-    same result but is ~500 times slower here (benchmarks/bench_extract.py),
-    because it broadcasts the indices to the full output shape.
+    same result but is hundreds of times slower on large outputs, because it
+    broadcasts the indices to the full output shape (``make bench`` measures
+    both, in benchmarks/bench_extract.py).
     """
     if not isinstance(indices, np.ndarray):
         indices = tf.cast(indices, "int32")  # (batch,)

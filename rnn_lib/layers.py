@@ -1,20 +1,44 @@
 """Keras 3 layers to put after a recurrent layer, all mask-aware and serializable.
 
-================== ============================ =============================================
-layer              shape                        what it does with the mask
-================== ============================ =============================================
-MaskedTimeAverage  (batch, time, units) ->      mean over the valid steps only; consumes it
-                   (batch, units)
-LastValidStep      (batch, time, units) ->      output at each row's last valid step;
-                   (batch, units)               consumes it
-AttentionPooling   (batch, time, units) ->      softmax over the valid steps only (padding
-                   (batch, units)               gets weight 0, weights sum to 1); consumes it
-ZeroMaskedSteps    (batch, time, units) ->      writes zeros at masked steps and passes the
-                   (batch, time, units)         mask on to the next layer
-================== ============================ =============================================
+Keras has built-ins for most of this; use them first. Each layer here says
+which built-in it stands beside and how it differs:
 
-Without a mask every step counts as valid. Each layer checks that its input
-is ``(batch, time, units)`` and that a mask, if any, is ``(batch, time)``.
+================== ======================== ===========================================
+layer              Keras built-in           how this layer differs
+================== ======================== ===========================================
+MaskedTimeAverage  GlobalAveragePooling1D   the same mean over the valid steps; a row
+                   (reads the mask too)     with no valid step gives 0, not NaN
+LastValidStep      the recurrent layer's    the same values after a recurrent layer;
+                   own output: default      also for a sequence that went through
+                   return_sequences=False,  more per-step layers (Dense, ...) after
+                   or return_state=True     the recurrent layer
+AttentionPooling   none (Attention,         a learned query: (batch, time, units) ->
+                   AdditiveAttention and    (batch, units), softmax over the valid
+                   MultiHeadAttention read  steps only
+                   the mask but keep time)
+ZeroMaskedSteps    zero_output_for_mask=    the same tensor, for a sequence from any
+                   True on the recurrent    layer, not only a recurrent one
+                   layer
+================== ======================== ===========================================
+
+Shapes: the reducers take ``(batch, time, units)`` to ``(batch, units)`` and
+consume the mask; ``ZeroMaskedSteps`` keeps ``(batch, time, units)`` and
+passes the mask on. Without a mask every step counts as valid. Each layer
+checks that its input is ``(batch, time, units)`` and that a mask, if any, is
+``(batch, time)``.
+
+Reversed time: a recurrent layer built with ``go_backwards=True`` returns its
+sequence reversed in time, while the mask Keras passes on stays in input
+order, so any mask-aware layer after it (Keras' own included) would read the
+wrong steps. These layers refuse such an input when a model is built
+(``ValueError``). Use ``Bidirectional``, which flips its backward sequence
+back, or flip it back with a layer that passes the mask on:
+``Lambda(lambda x: ops.flip(x, axis=1), mask=lambda inputs, mask: mask)``
+(a ``Lambda`` without ``mask=`` drops the mask). ``LastValidStep`` also refuses a
+``Bidirectional`` output, whose backward half ends at the *first* valid step.
+The check sees the layer that produced the input, so it applies in models
+built with the functional or ``Sequential`` API, not to eager calls.
+
 All four are registered with ``keras.saving`` under the package name
 ``rnn_lib``, so a model saved to ``.keras`` loads back once ``rnn_lib`` is
 imported.
@@ -62,12 +86,37 @@ def _valid_steps(inputs: Any, mask: Any) -> Any:
     return ops.expand_dims(ops.cast(mask, inputs.dtype), -1)
 
 
+def _producer(inputs: Any) -> Any:
+    """The layer whose output ``inputs`` is, for a symbolic (model-building) tensor, else None."""
+    history = getattr(inputs, "_keras_history", None)
+    return getattr(history, "operation", None)
+
+
 class _MaskAware(keras.layers.Layer):
-    """Base of this module's layers: accepts a mask, checks for ``(batch, time, units)``."""
+    """Base of this module's layers: accepts a mask, checks for ``(batch, time, units)``.
+
+    Refuses, when a model is built, an input that a ``go_backwards=True``
+    recurrent layer returned: reversed in time, it does not line up with its mask.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.supports_masking = True
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        self._check_producer(_producer(inputs))
+        return super().__call__(inputs, *args, **kwargs)
+
+    def _check_producer(self, producer: Any) -> None:
+        if getattr(producer, "go_backwards", False) is True:
+            raise ValueError(
+                f"inputs: {type(self).__name__} '{self.name}' got the sequence of "
+                f"'{producer.name}', built with go_backwards=True: that sequence is reversed "
+                "in time while the mask Keras passes on is not, so the steps would not line "
+                "up; expected a sequence in input order: use keras.layers.Bidirectional, or "
+                "flip it back with a layer that passes the mask on, keras.layers.Lambda("
+                "lambda x: keras.ops.flip(x, axis=1), mask=lambda inputs, mask: mask)"
+            )
 
     def build(self, input_shape: Any) -> None:
         _check_input_shape(self, input_shape)
@@ -89,8 +138,9 @@ class _SequenceReducer(_MaskAware):
 class MaskedTimeAverage(_SequenceReducer):
     """Mean over the valid steps only: ``(batch, time, units) -> (batch, units)``.
 
-    A plain ``ops.mean(inputs, axis=1)`` also averages the padding; this layer
-    divides the sum of the valid steps by their number.
+    Keras' ``GlobalAveragePooling1D`` reads the mask and gives the same values;
+    prefer it. The one difference: a row with no valid step gives 0 here and
+    NaN there. (A plain ``ops.mean(inputs, axis=1)`` also averages the padding.)
     """
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
@@ -104,9 +154,25 @@ class MaskedTimeAverage(_SequenceReducer):
 class LastValidStep(_SequenceReducer):
     """The output at each row's last valid step: ``(batch, time, units) -> (batch, units)``.
 
-    For a recurrent layer's sequence output under a mask this equals the
-    layer's final state, for post- and pre-padding alike.
+    After a forward recurrent layer (not ``go_backwards``) with a mask, this
+    equals the layer's final state ``h``, for post- and pre-padding alike, and
+    so its default (``return_sequences=False``) output: prefer those when the
+    recurrent layer is at hand. This layer is for a sequence that went through
+    more per-step layers first. It refuses a ``Bidirectional`` output (its
+    backward half ends at each row's first valid step; use the wrapper's
+    ``return_sequences=False`` output or ``rnn_lib.bidirectional_final_steps``).
     """
+
+    def _check_producer(self, producer: Any) -> None:
+        super()._check_producer(producer)
+        if isinstance(producer, keras.layers.Bidirectional):
+            raise ValueError(
+                f"inputs: LastValidStep '{self.name}' got the sequence of Bidirectional "
+                f"'{producer.name}', whose backward half ends at each row's first valid "
+                "step, not its last; expected a one-direction sequence: use the "
+                "Bidirectional layer's return_sequences=False output, or "
+                "rnn_lib.bidirectional_final_steps on its sequence"
+            )
 
     def call(self, inputs: Any, mask: Any = None) -> Any:
         valid = _valid_steps(inputs, mask)[..., 0]  # (batch, time)
@@ -125,6 +191,10 @@ class AttentionPooling(_SequenceReducer):
     ``(units, attention_units)``, ``b`` and ``v``; masked steps get weight 0 and
     each row's weights sum to 1. ``attention_weights(inputs, mask)`` returns
     the weights, ``(batch, time)``.
+
+    Keras has no built-in for this pooling: its ``Attention``,
+    ``AdditiveAttention`` and ``MultiHeadAttention`` read the mask too, but
+    attend from one sequence to another and keep a time axis.
     """
 
     def __init__(self, attention_units: int = 8, **kwargs: Any) -> None:
@@ -172,9 +242,11 @@ class AttentionPooling(_SequenceReducer):
 class ZeroMaskedSteps(_MaskAware):
     """Zeros at masked steps, mask passed on: ``(batch, time, units)`` in and out.
 
-    A plain recurrent layer carries its last output through masked steps
-    (on the CPU path); after this layer those steps hold zeros, whatever the
-    code path, and the next layer still receives the mask.
+    Straight after a recurrent layer, use that layer's own
+    ``zero_output_for_mask=True`` instead: the same tensor, and the mask is
+    passed on too (note that the flag also zeroes the default
+    ``return_sequences=False`` output of a row whose last step is masked).
+    This layer does the same for a sequence from any other layer.
     """
 
     def call(self, inputs: Any, mask: Any = None) -> Any:

@@ -22,7 +22,8 @@ Example::
     >>> layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
     >>> named = run_named(layer, inputs)            # inputs: (3, 5, 2)
     >>> print(named)
-    LSTM(4, return_sequences=True, return_state=True) returns a tuple of 3
+    LSTM(4, return_sequences=True, return_state=True)
+    returns a tuple of 3:
       sequence  (3, 5, 4)
       h         (3, 4)
       c         (3, 4)
@@ -211,7 +212,8 @@ def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
     """Call ``layer(inputs, **call_kwargs)`` and name every returned tensor.
 
     Args:
-        layer: a Keras recurrent layer (``SimpleRNN``, ``GRU``, ``LSTM`` or ``RNN``).
+        layer: a Keras recurrent layer (``SimpleRNN``, ``GRU``, ``LSTM`` or ``RNN``),
+            or a ``Bidirectional`` wrapping one.
         inputs: a rank-3 array or tensor ``(batch, time, features)``.
         call_kwargs: passed on to the layer call (e.g. ``mask=``, ``initial_state=``).
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_lib import data, extract
+from rnn_lib import data, extract, shapes
 
 
 def brute_force_last_valid(outputs, mask):
@@ -140,3 +140,27 @@ def test_bad_input(kwargs, error, message):
 def test_lengths_to_mask_bad_timesteps():
     with pytest.raises(TypeError, match="timesteps: expected a positive int, got str"):
         extract.lengths_to_mask([1, 2], "5")
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "GRU", "LSTM"])
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_go_backwards_takes_the_layers_final_state(kind, padding):
+    """A go_backwards sequence is reversed in time; lengths and mask are in input order."""
+    batch = data.padded_batch([5, 3, 2], padding=padding, seed=4)
+    layer = shapes.make_layer(kind, 4, return_sequences=True, return_state=True, go_backwards=True)
+    sequence, h = layer(batch.inputs, mask=batch.mask)[:2]
+    from_mask = extract.last_valid_step(sequence, mask=batch.mask, go_backwards=True)
+    from_lengths = extract.last_valid_step(
+        sequence, lengths=batch.lengths, padding=padding, go_backwards=True
+    )
+    np.testing.assert_allclose(from_mask, h, atol=1e-6)
+    np.testing.assert_allclose(from_lengths, h, atol=1e-6)
+    # Read in input order, the post-padded short rows give another step than h:
+    forward_reading = extract.last_valid_step(sequence, mask=batch.mask)
+    rows_equal = np.isclose(forward_reading, h, atol=1e-6).all(axis=-1)
+    assert rows_equal.tolist() == ([True, False, False] if padding == "post" else [True] * 3)
+
+
+def test_go_backwards_must_be_a_bool():
+    with pytest.raises(TypeError, match="go_backwards: expected True or False, got str"):
+        extract.last_valid_step(np.zeros((3, 5, 4)), lengths=[5, 3, 2], go_backwards="yes")

@@ -128,3 +128,97 @@ def test_mask_of_the_wrong_shape_is_rejected(layer_class):
 def test_bad_attention_units(value, error):
     with pytest.raises(error, match="attention_units: expected a positive int"):
         layers.AttentionPooling(attention_units=value)
+
+
+# ----- against Keras' own built-ins -----
+
+
+def _masked_sequence_model(head, padding="post", **lstm_options):
+    """Masking -> LSTM(return_sequences=True, **lstm_options) -> head; and the batch."""
+    batch = data.padded_batch([5, 3, 2], padding=padding, seed=7)
+    inputs = keras.Input((None, FEATURES))
+    lstm = keras.layers.LSTM(UNITS, return_sequences=True, **lstm_options)
+    sequence = lstm(keras.layers.Masking()(inputs))
+    return keras.Model(inputs, head(sequence)), batch
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_masked_time_average_equals_global_average_pooling_1d(padding):
+    sequence = np.random.default_rng(8).normal(size=(BATCH, TIME, UNITS)).astype("float32")
+    mask = data.padded_batch([5, 3, 2], padding=padding).mask
+    mask[0, 2] = False  # a gap, too
+    ours = layers.MaskedTimeAverage()(sequence, mask=mask)
+    keras_own = keras.layers.GlobalAveragePooling1D()(sequence, mask=mask)
+    np.testing.assert_allclose(ours, keras_own, atol=1e-6)
+
+
+def test_masked_time_average_differs_from_keras_only_on_a_row_with_no_valid_step():
+    sequence = np.ones((2, TIME, UNITS), "float32")
+    mask = np.array([[True] * TIME, [False] * TIME])
+    ours = keras.ops.convert_to_numpy(layers.MaskedTimeAverage()(sequence, mask=mask))
+    keras_own = keras.ops.convert_to_numpy(
+        keras.layers.GlobalAveragePooling1D()(sequence, mask=mask)
+    )
+    np.testing.assert_array_equal(ours[0], keras_own[0])
+    assert np.all(ours[1] == 0) and np.all(np.isnan(keras_own[1]))
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_last_valid_step_equals_the_recurrent_layers_default_output(padding):
+    batch = data.padded_batch([5, 3, 2], padding=padding, seed=9)
+    lstm = keras.layers.LSTM(UNITS, return_sequences=True, return_state=True)
+    sequence, h, _ = lstm(batch.inputs, mask=batch.mask)
+    default = keras.layers.LSTM(UNITS)  # return_sequences=False
+    default.build(batch.inputs.shape)
+    default.set_weights(lstm.get_weights())
+    last = layers.LastValidStep()(sequence, mask=batch.mask)
+    np.testing.assert_allclose(last, h, atol=1e-6)
+    np.testing.assert_allclose(last, default(batch.inputs, mask=batch.mask), atol=1e-6)
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_zero_masked_steps_equals_zero_output_for_mask(padding):
+    batch = data.padded_batch([5, 3, 2], padding=padding, seed=10)
+    lstm = keras.layers.LSTM(UNITS, return_sequences=True)
+    zeroing = keras.layers.LSTM(UNITS, return_sequences=True, zero_output_for_mask=True)
+    for layer in (lstm, zeroing):
+        layer.build(batch.inputs.shape)
+    zeroing.set_weights(lstm.get_weights())
+    ours = layers.ZeroMaskedSteps()(lstm(batch.inputs, mask=batch.mask), mask=batch.mask)
+    np.testing.assert_array_equal(ours, zeroing(batch.inputs, mask=batch.mask))
+
+
+# ----- go_backwards and Bidirectional inputs -----
+
+
+@pytest.mark.parametrize("layer_class", ALL_LAYERS)
+def test_a_go_backwards_sequence_is_refused_when_the_model_is_built(layer_class):
+    with pytest.raises(ValueError, match=r"inputs: .* built with go_backwards=True: .* reversed"):
+        _masked_sequence_model(layer_class(), go_backwards=True)
+
+
+def _flip_keeping_the_mask():
+    return keras.layers.Lambda(lambda x: keras.ops.flip(x, axis=1), mask=lambda inputs, mask: mask)
+
+
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_flipped_back_with_its_mask_a_go_backwards_sequence_pools_like_keras(padding):
+    def head(sequence):
+        flipped = _flip_keeping_the_mask()(sequence)  # (batch, time, units), input order
+        return [layers.MaskedTimeAverage()(flipped), keras.layers.GlobalAveragePooling1D()(flipped)]
+
+    model, batch = _masked_sequence_model(head, padding=padding, go_backwards=True)
+    ours, keras_own = (keras.ops.convert_to_numpy(x) for x in model(batch.inputs))
+    np.testing.assert_allclose(ours, keras_own, atol=1e-6)
+    for row in range(BATCH):
+        alone = keras.ops.convert_to_numpy(model(batch.unpadded(row))[0])
+        np.testing.assert_allclose(ours[row : row + 1], alone, atol=1e-5)
+
+
+def test_last_valid_step_refuses_a_bidirectional_sequence_but_the_average_takes_it():
+    inputs = keras.Input((None, FEATURES))
+    bidirectional = keras.layers.Bidirectional(keras.layers.LSTM(UNITS, return_sequences=True))
+    sequence = bidirectional(keras.layers.Masking()(inputs))
+    with pytest.raises(ValueError, match=r"inputs: LastValidStep .* Bidirectional .* first valid"):
+        layers.LastValidStep()(sequence)
+    layers.MaskedTimeAverage()(sequence)  # time order, mask aligned: accepted
