@@ -1,0 +1,488 @@
+"""The book's general claims about Keras recurrent layers, each checked over every case it covers.
+
+One test per claim. The first paragraph of each test's docstring is the claim, word for word as
+the book states it; `test_every_claim_is_stated_where_the_book_says` checks that the sentence is
+on every page named by its ``@stated_in(...)``, so the prose and the tested condition cannot drift
+apart. Each test computes what the claim predicts from a rule of its own (never from the output
+it checks) and compares it with what Keras returns, over every case the claim covers: every layer
+type, post- and pre-padding (and a mask with a gap), ``go_backwards``, ``unroll``,
+``zero_output_for_mask`` and, where relevant, every ``Bidirectional`` merge mode.
+
+All of it runs on the generic (non-cuDNN) kernel: the machine has no GPU. The cuDNN kernel is
+described, from Keras' source, in the padding chapter.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from itertools import product
+
+import keras
+import nbformat
+import numpy as np
+import pytest
+
+from rnn_lib import data, shapes
+from tests.conftest import FEATURES, ROOT, TIME, UNITS
+
+KINDS = ["SimpleRNN", "GRU", "LSTM"]
+MERGE_MODES = ["concat", "sum", "ave", "mul", None]
+LENGTHS = [5, 3, 2]
+ATOL = 1e-6
+
+
+def stated_in(*pages: str):
+    """Mark a claim test with the pages (relative to the repository) that state its claim."""
+
+    def mark(test):
+        test.pages = pages
+        return test
+
+    return mark
+
+
+# ----- the cases -----
+
+
+def _masks(padding: str) -> np.ndarray:
+    """The (batch, time) mask of lengths 5, 3, 2; "gap" is post-padding with a hole in row 0."""
+    if padding == "gap":
+        mask = data.padded_batch(LENGTHS, FEATURES, padding="post").mask.copy()
+        mask[0, 2] = False
+        return mask
+    return data.padded_batch(LENGTHS, FEATURES, padding=padding).mask
+
+
+def _inputs(mask: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Random (batch, time, features) inputs, zeros at masked steps."""
+    values = np.random.default_rng(seed).normal(size=(*mask.shape, FEATURES))
+    return (values * mask[..., None]).astype("float32")
+
+
+def _with_random_weights(layer, seed: int = 1):
+    """Build ``layer`` and give it random weights, biases included (a fresh layer's are 0)."""
+    layer.build((None, TIME, FEATURES))
+    rng = np.random.default_rng(seed)
+    layer.set_weights(
+        [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in layer.get_weights()]
+    )
+    return layer
+
+
+def _layer(kind: str, **options):
+    return _with_random_weights(shapes.make_layer(kind, UNITS, **options))
+
+
+def _twin(layer, **changes):
+    """A layer with ``layer``'s configuration changed by ``changes``, and the same weights."""
+    config = {**layer.get_config(), **changes}
+    config.pop("name")
+    twin = type(layer).from_config(config)
+    twin.build((None, TIME, FEATURES))
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+def _numpy(tensors):
+    return [keras.ops.convert_to_numpy(t) for t in tensors]
+
+
+def _processing_order(mask: np.ndarray, go_backwards: bool) -> np.ndarray:
+    return mask[:, ::-1] if go_backwards else mask
+
+
+def _zeroed_steps(mask: np.ndarray, go_backwards: bool, unroll: bool) -> np.ndarray:
+    """Where `zero_output_for_mask=True` writes zeros in the sequence output, (batch, time)."""
+    processing_mask = _processing_order(mask, go_backwards)
+    if unroll and go_backwards:
+        # keras/src/backend/tensorflow/rnn.py, unrolled branch: `outputs` (processing order) is
+        # zeroed with the input-order mask; masked steps before the first valid one are zeros.
+        leading = ~np.logical_or.accumulate(processing_mask, axis=1)
+        return ~mask | leading
+    return ~processing_mask
+
+
+def _row_alone(layer, inputs, mask, row):
+    """The layer on row ``row`` cut to its valid steps (in input order), as a batch of one."""
+    return layer(inputs[row : row + 1, mask[row]])
+
+
+GENERIC = list(product(KINDS, ["post", "pre", "gap"], [False, True], [False, True]))
+GENERIC_IDS = [
+    f"{k}-{p}-{'backwards' if g else 'forwards'}-{'unroll' if u else 'loop'}"
+    for k, p, g, u in GENERIC
+]
+
+
+# ----- what a call returns -----
+
+
+@stated_in("notebooks/01_outputs_vs_state.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("merge_mode", ["no wrapper", *MERGE_MODES])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_return_state_returns_a_tuple(kind, merge_mode, return_sequences):
+    """With `return_state=True`, every recurrent layer returns a tuple, `Bidirectional` included."""
+    layer = shapes.make_layer(kind, UNITS, return_sequences=return_sequences, return_state=True)
+    if merge_mode != "no wrapper":
+        layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode)
+    eager = layer(_inputs(_masks("post")))
+    symbolic = layer(keras.Input((TIME, FEATURES)))
+    assert type(eager) is tuple and type(symbolic) is tuple
+
+
+# ----- masked steps, on the generic kernel -----
+
+
+@stated_in("notebooks/02_padding_and_masking.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize(("kind", "padding", "go_backwards", "unroll"), GENERIC, ids=GENERIC_IDS)
+def test_masked_steps_repeat_the_last_output_or_are_zero(kind, padding, go_backwards, unroll):
+    """On the generic kernel, in processing order, a masked step after a valid one repeats the previous output, and masked steps before the first valid one are zeros."""
+    mask = _masks(padding)
+    layer = _layer(kind, return_sequences=True, go_backwards=go_backwards, unroll=unroll)
+    (sequence,) = _numpy([layer(_inputs(mask), mask=mask)])  # processing order
+    processing_mask = _processing_order(mask, go_backwards)
+    for row, step in zip(*np.nonzero(~processing_mask), strict=True):
+        earlier = np.flatnonzero(processing_mask[row, :step])
+        expected = sequence[row, earlier[-1]] if earlier.size else np.zeros(UNITS)
+        np.testing.assert_allclose(sequence[row, step], expected, atol=ATOL)
+
+
+@stated_in("notebooks/02_padding_and_masking.ipynb")
+@pytest.mark.parametrize(("kind", "padding", "go_backwards", "unroll"), GENERIC, ids=GENERIC_IDS)
+def test_zero_output_for_mask_zeroes_every_masked_step(kind, padding, go_backwards, unroll):
+    """With `zero_output_for_mask=True`, every masked step of the sequence output is zero. With `unroll=True` and `go_backwards=True` together, Keras 3.15.1 also zeroes valid steps: it applies the mask to the reversed sequence without reversing it."""
+    mask = _masks(padding)
+    layer = _layer(
+        kind,
+        return_sequences=True,
+        go_backwards=go_backwards,
+        unroll=unroll,
+        zero_output_for_mask=True,
+    )
+    (sequence,) = _numpy([layer(_inputs(mask), mask=mask)])
+    is_zero = np.all(sequence == 0, axis=-1)  # (batch, time)
+    np.testing.assert_array_equal(is_zero, _zeroed_steps(mask, go_backwards, unroll))
+
+
+@stated_in("notebooks/02_padding_and_masking.ipynb")
+@pytest.mark.parametrize(("kind", "padding", "go_backwards", "unroll"), GENERIC, ids=GENERIC_IDS)
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_with_a_mask_the_state_is_that_of_the_row_alone(
+    kind, padding, go_backwards, unroll, zero_output_for_mask
+):
+    """With a mask, each row's final state equals the state the layer reaches on that row alone, without padding."""
+    mask = _masks(padding)
+    inputs = _inputs(mask)
+    layer = _layer(
+        kind,
+        return_state=True,
+        go_backwards=go_backwards,
+        unroll=unroll,
+        zero_output_for_mask=zero_output_for_mask,
+    )
+    states = _numpy(layer(inputs, mask=mask)[1:])
+    for row in range(len(LENGTHS)):
+        alone = _numpy(_row_alone(layer, inputs, mask, row)[1:])
+        for state, state_alone in zip(states, alone, strict=True):
+            np.testing.assert_allclose(state[row : row + 1], state_alone, atol=ATOL)
+
+
+# ----- the last step, the default output and h -----
+
+LAST_STEP = list(
+    product(KINDS, ["none", "post", "pre"], [False, True], [False, True], [False, True])
+)
+LAST_STEP_IDS = [
+    f"{k}-mask_{p}-{'backwards' if g else 'forwards'}-{'unroll' if u else 'loop'}-{'zero' if z else 'carry'}"
+    for k, p, g, u, z in LAST_STEP
+]
+
+
+def _last_processed_step_masked(padding: str, go_backwards: bool) -> np.ndarray:
+    """Per row: is the last step the layer processes a masked one? (Never without a mask.)"""
+    if padding == "none":
+        return np.zeros(len(LENGTHS), bool)
+    return ~_processing_order(_masks(padding), go_backwards)[:, -1]
+
+
+@stated_in(
+    "notebooks/01_outputs_vs_state.ipynb",
+    "notebooks/02_padding_and_masking.ipynb",
+    "book/glossary.md",
+)
+@pytest.mark.parametrize(
+    ("kind", "padding", "go_backwards", "unroll", "zero_output_for_mask"),
+    LAST_STEP,
+    ids=LAST_STEP_IDS,
+)
+def test_the_default_output_equals_h_except_zeroed_rows(
+    kind, padding, go_backwards, unroll, zero_output_for_mask
+):
+    """On the generic kernel, the default output equals `h`, with or without a mask, except with `zero_output_for_mask=True`, where a row whose last processed step is masked gets zeros.
+
+    The same holds for `sequence[:, -1]`, except where `zero_output_for_mask=True` writes zeros
+    at that step (see `_zeroed_steps`, which differs with `unroll=True` and `go_backwards=True`).
+    """
+    mask = _masks("post" if padding == "none" else padding)
+    call = {} if padding == "none" else {"mask": mask}
+    inputs = _inputs(mask)
+    options = {
+        "go_backwards": go_backwards,
+        "unroll": unroll,
+        "zero_output_for_mask": zero_output_for_mask,
+    }
+    full = _layer(kind, return_sequences=True, return_state=True, **options)
+    sequence, h = _numpy(full(inputs, **call)[:2])
+    default = _twin(full, return_sequences=False, return_state=False)
+    (output,) = _numpy([default(inputs, **call)])
+
+    zeroed = zero_output_for_mask & _last_processed_step_masked(padding, go_backwards)
+    np.testing.assert_allclose(output, np.where(zeroed[:, None], 0.0, h), atol=ATOL)
+    if zero_output_for_mask and padding != "none":
+        zeroed = _zeroed_steps(mask, go_backwards, unroll)[:, -1]
+    np.testing.assert_allclose(sequence[:, -1], np.where(zeroed[:, None], 0.0, h), atol=ATOL)
+
+
+@stated_in("book/glossary.md")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_the_output_at_a_valid_step_is_h_at_that_step(kind, padding):
+    """A layer's output at a valid step is its `h` after that step; at a masked step it is the carried output or zeros, which need not be the state."""
+    mask = _masks(padding)
+    inputs = _inputs(mask)
+    layer = _layer(kind, return_sequences=True, return_state=True)
+    state_count = 2 if kind == "LSTM" else 1
+    start = [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * state_count  # not zeros
+    sequence = _numpy(layer(inputs, mask=mask, initial_state=start))[0]
+    for step in range(TIME):
+        h_after_step = _numpy(
+            layer(inputs[:, : step + 1], mask=mask[:, : step + 1], initial_state=start)
+        )[1]
+        valid = mask[:, step]
+        np.testing.assert_allclose(sequence[valid, step], h_after_step[valid], atol=ATOL)
+        # Masked leading steps (pre-padding): the output is zeros, the state is still `start`.
+        leading = ~mask[:, : step + 1].any(axis=1)
+        assert np.all(sequence[leading, step] == 0)
+        np.testing.assert_allclose(h_after_step[leading], 0.5, atol=ATOL)
+
+
+# ----- go_backwards -----
+
+
+@stated_in("notebooks/01_outputs_vs_state.ipynb", "notebooks/02_padding_and_masking.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("unroll", [False, True])
+def test_go_backwards_returns_the_sequence_reversed_in_time(kind, unroll):
+    """`go_backwards=True` returns the sequence in processing order, that is reversed in time: the output of a forward layer with the same weights on the time-reversed input."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    backwards = _layer(kind, return_sequences=True, go_backwards=True, unroll=unroll)
+    forwards = _twin(backwards, go_backwards=False)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(backwards(inputs)),
+        keras.ops.convert_to_numpy(forwards(inputs[:, ::-1])),
+        atol=ATOL,
+    )
+
+
+@stated_in("notebooks/02_padding_and_masking.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_the_mask_passed_on_after_go_backwards_is_not_reversed(kind, padding):
+    """The mask a `go_backwards=True` layer passes on is the input's mask, not reversed, so it does not line up with the reversed sequence."""
+    mask = _masks(padding)
+    layer = _layer(kind, return_sequences=True, go_backwards=True)
+    passed_on = keras.ops.convert_to_numpy(layer.compute_mask(_inputs(mask), mask))
+    np.testing.assert_array_equal(passed_on, mask)
+
+
+# ----- Bidirectional -----
+
+BIDIRECTIONAL = list(product(KINDS, MERGE_MODES, ["post", "pre"]))
+
+
+def _bidirectional(kind, merge_mode, **options):
+    layer = keras.layers.Bidirectional(
+        shapes.make_layer(kind, UNITS, **options), merge_mode=merge_mode
+    )
+    return _with_random_weights(layer)
+
+
+@stated_in("notebooks/04_bidirectional_merges.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize(("kind", "merge_mode", "padding"), BIDIRECTIONAL)
+def test_bidirectional_writes_zeros_at_masked_steps(kind, merge_mode, padding):
+    """Inside `Bidirectional` with `return_sequences=True`, every masked step of the output is zero, for every merge mode, whatever the wrapped layer's `zero_output_for_mask`."""
+    mask = _masks(padding)
+    layer = _bidirectional(kind, merge_mode, return_sequences=True, zero_output_for_mask=False)
+    outputs = layer(_inputs(mask), mask=mask)
+    for output in _numpy(outputs if merge_mode is None else [outputs]):
+        assert np.all(output[~mask] == 0)
+
+
+@stated_in("notebooks/04_bidirectional_merges.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["none", "post", "pre"])
+def test_bidirectional_directions_end_at_the_last_and_first_valid_steps(kind, padding):
+    """In a `Bidirectional` sequence output, the forward direction ends at each row's last valid step and the backward direction at its first valid step."""
+    mask = _masks("post" if padding == "none" else padding)
+    if padding == "none":
+        mask = np.ones_like(mask)
+    inputs = _inputs(mask)
+    layer = _bidirectional(kind, None, return_sequences=True, return_state=True)
+    returned = _numpy(layer(inputs, mask=mask))
+    forward, backward = returned[:2]
+    states = returned[2:]
+    forward_h, backward_h = states[0], states[len(states) // 2]
+    rows = np.arange(len(LENGTHS))
+    last = mask.shape[1] - 1 - np.argmax(mask[:, ::-1], axis=1)
+    first = np.argmax(mask, axis=1)
+    np.testing.assert_allclose(forward[rows, last], forward_h, atol=ATOL)
+    np.testing.assert_allclose(backward[rows, first], backward_h, atol=ATOL)
+
+
+@stated_in("notebooks/04_bidirectional_merges.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["none", "post", "pre"])
+def test_bidirectional_default_output_is_both_final_states(kind, padding):
+    """With `merge_mode="concat"`, the default output of `Bidirectional` is the forward and backward final states side by side."""
+    mask = _masks("post" if padding == "none" else padding)
+    call = {} if padding == "none" else {"mask": mask}
+    inputs = _inputs(mask)
+    layer = _bidirectional(kind, "concat", return_state=True)
+    output, *states = _numpy(layer(inputs, **call))
+    half = len(states) // 2
+    np.testing.assert_allclose(
+        output, np.concatenate([states[0], states[half]], axis=-1), atol=ATOL
+    )
+
+
+# ----- masks through other layers -----
+
+
+def _mask_after(layer):
+    inputs = keras.Input((TIME, FEATURES))
+    output = layer(keras.layers.Masking()(inputs))
+    return getattr(output, "_keras_mask", None)
+
+
+@stated_in("notebooks/02_padding_and_masking.ipynb")
+@pytest.mark.parametrize(
+    ("layer", "passes_it_on"),
+    [
+        (lambda: keras.layers.Dense(3), True),
+        (lambda: keras.layers.Dropout(0.5), True),
+        (lambda: keras.layers.LayerNormalization(), True),
+        (lambda: keras.layers.LSTM(UNITS, return_sequences=True), True),
+        (lambda: keras.layers.Conv1D(3, 2, padding="same"), False),
+        (lambda: keras.layers.LSTM(UNITS), False),
+    ],
+    ids=["Dense", "Dropout", "LayerNormalization", "LSTM-sequences", "Conv1D", "LSTM-default"],
+)
+def test_a_mask_travels_only_through_layers_that_pass_it_on(layer, passes_it_on):
+    """A mask reaches a layer only if every layer in between passes it on."""
+    assert (_mask_after(layer()) is not None) == passes_it_on
+
+
+@stated_in("notebooks/05_custom_layers.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize("padding", ["post", "pre", "gap"])
+def test_global_average_pooling_reads_the_mask_and_global_max_pooling_does_not(padding):
+    """`GlobalAveragePooling1D` reads the mask; `GlobalMaxPooling1D` does not."""
+    mask = _masks(padding)
+    sequence = -np.abs(np.random.default_rng(2).normal(size=(*mask.shape, UNITS))).astype("float32")
+    sequence[~mask] = 0.0  # padding that holds zeros, as after zero_output_for_mask
+    average = keras.ops.convert_to_numpy(keras.layers.GlobalAveragePooling1D()(sequence, mask=mask))
+    expected = np.stack([sequence[row, mask[row]].mean(axis=0) for row in range(len(LENGTHS))])
+    np.testing.assert_allclose(average, expected, atol=ATOL)
+
+    maximum = keras.layers.GlobalMaxPooling1D()
+    assert not maximum.supports_masking
+    padded_rows = ~mask.all(axis=1)
+    pooled = keras.ops.convert_to_numpy(maximum(sequence))  # a mask is not an argument
+    assert np.all(pooled[padded_rows] == 0)  # the padding's zeros win over negative values
+
+
+# ----- structure and state across calls -----
+
+
+@stated_in("notebooks/01_outputs_vs_state.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+def test_return_state_only_in_the_last_layer_of_a_sequential(kind):
+    """A layer with `return_state=True` can only be the last layer of a `Sequential`."""
+    layer = shapes.make_layer(kind, UNITS, return_state=True)
+    last = keras.Sequential([keras.Input((TIME, FEATURES)), layer])
+    assert type(last(_inputs(_masks("post")))) is tuple
+    with pytest.raises(ValueError, match="expects 1 input"):
+        keras.Sequential(
+            [
+                keras.Input((TIME, FEATURES)),
+                shapes.make_layer(kind, UNITS, return_state=True),
+                keras.layers.Dense(1),
+            ]
+        )
+
+
+@stated_in("notebooks/01_outputs_vs_state.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_layer_keeps_no_state_between_calls_unless_stateful(kind):
+    """A recurrent layer keeps no state between calls unless it is built with `stateful=True`."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    plain = _layer(kind)
+    np.testing.assert_array_equal(plain(inputs), plain(inputs))
+
+    stateful = shapes.make_layer(kind, UNITS, stateful=True)
+    stateful.build((len(LENGTHS), TIME, FEATURES))
+    stateful.set_weights(plain.get_weights())
+    first = keras.ops.convert_to_numpy(stateful(inputs))
+    second = keras.ops.convert_to_numpy(stateful(inputs))
+    np.testing.assert_allclose(first, keras.ops.convert_to_numpy(plain(inputs)), atol=ATOL)
+    assert not np.allclose(first, second)
+    stateful.reset_state()
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(stateful(inputs)), first, atol=ATOL)
+
+
+# ----- the claims as the book states them -----
+
+
+def _page_text(relative: str) -> str:
+    path = ROOT / relative
+    if path.suffix == ".ipynb":
+        notebook = nbformat.read(path, as_version=4)
+        text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    else:
+        text = path.read_text()
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    """Whitespace folded and bold/italic markers dropped, so line breaks and emphasis may vary."""
+    return re.sub(r"\s+", " ", re.sub(r"(?<!\w)[*_]{1,2}(?=\S)|(?<=\S)[*_]{1,2}(?!\w)", "", text))
+
+
+def claim_tests() -> list:
+    module = sys.modules[__name__]
+    return [
+        value
+        for name, value in vars(module).items()
+        if name.startswith("test_") and hasattr(value, "pages")
+    ]
+
+
+def claim_of(test) -> str:
+    return _normalize(test.__doc__.strip().split("\n\n")[0])
+
+
+def test_every_claim_is_stated_where_the_book_says():
+    missing = [
+        f"{test.__name__}: not in {page}: {claim_of(test)!r}"
+        for test in claim_tests()
+        for page in test.pages
+        if claim_of(test) not in _page_text(page)
+    ]
+    assert missing == []
+
+
+def test_every_claim_test_names_a_page():
+    tests = claim_tests()
+    assert len(tests) >= 15
+    assert all(test.pages for test in tests)
