@@ -4,10 +4,11 @@
 
 Measured in one run, on this machine:
 
-* the floor: starting one kernel (the one nbval and `make refresh` use) and importing
-  TensorFlow in it, sampled once before each notebook; the median is charged per notebook;
-* each notebook's execution time, top to bottom in a fresh kernel (as `make refresh` runs it);
-  its own compute is that time minus the floor;
+* the floor: starting one kernel (the one nbval and `make refresh` use), importing
+  TensorFlow in it and shutting it down, sampled once before each notebook; the median is
+  charged per notebook;
+* each notebook's execution time, top to bottom in a fresh kernel that is shut down at the
+  end (as `make refresh` runs it); its own compute is that time minus the floor;
 * the wall time of a warm `make test` (the median of three runs) and of `make book`;
 * the rnn_lib benchmark (benchmarks/bench_extract.py): last_valid_step against a loop and a
   bare tf.gather.
@@ -47,7 +48,11 @@ import tensorflow
 
 
 def kernel_floor_seconds() -> float:
-    """Start one kernel of the kind nbval uses, import TensorFlow in it, shut it down."""
+    """Start one kernel of the kind nbval uses, import TensorFlow in it, shut it down.
+
+    Timed up to the kernel's exit, as ``notebook_seconds`` times refresh (which returns
+    once its kernel is shut down), so that no kernel is alive during the next sample.
+    """
     from jupyter_client import KernelManager
     from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
 
@@ -56,13 +61,21 @@ def kernel_floor_seconds() -> float:
         kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager()
     )
     manager.start_kernel(cwd=str(ROOT / "notebooks"))
-    client = manager.client()
-    client.start_channels()
-    client.wait_for_ready(timeout=120)
-    reply = client.execute_interactive(FLOOR_CODE, timeout=300, output_hook=lambda message: None)
+    try:
+        client = manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(timeout=120)
+            reply = client.execute_interactive(
+                FLOOR_CODE, timeout=300, output_hook=lambda message: None
+            )
+        finally:
+            client.stop_channels()
+    finally:
+        # Killed and reaped, as refresh and nbval do, also when the lines above raise: no
+        # kernel outlives its sample to slow down the next measurement.
+        manager.shutdown_kernel(now=True)
     seconds = time.perf_counter() - start
-    client.stop_channels()
-    manager.shutdown_kernel(now=True)
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"the floor kernel failed: {reply['content']}")
     return seconds

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -42,18 +43,33 @@ def network_cut_prefix() -> list[str] | None:
     return ["unshare", "-n", *_LOOPBACK_UP] if probe.returncode == 0 else None
 
 
+#: Seconds pytest gets to stop, as on Ctrl-C, after a timeout before it is killed.
+INTERRUPT_GRACE_S = 30
+
+
 def run(
     label: str, command: list[str], extra_env: dict[str, str] | None = None, timeout: int = 900
 ) -> bool:
     env = {**os.environ, **(extra_env or {})}
     start = time.perf_counter()
-    try:
-        result = subprocess.run(
-            command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        print(f"FAIL {label:<34} timed out after {timeout} s", flush=True)
-        return False
+    # Not subprocess.run(timeout=...): that kills pytest alone, and the notebook kernel nbval
+    # started (in a session of its own) outlives it. An interrupt stops pytest as Ctrl-C
+    # does, nbval shutting its kernel down; it is killed only if it does not stop in time.
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=INTERRUPT_GRACE_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+            print(f"FAIL {label:<34} timed out after {timeout} s", flush=True)
+            return False
+    result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     seconds = time.perf_counter() - start
     summary = (result.stdout.strip().splitlines() or ["(no output)"])[-1]
     status = "ok  " if result.returncode == 0 else "FAIL"
