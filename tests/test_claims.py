@@ -31,6 +31,8 @@ MERGE_MODES = ["concat", "sum", "ave", "mul", None]
 LENGTHS = [5, 3, 2]
 ATOL = 1e-6
 
+pytestmark = pytest.mark.slow  # about 330 small Keras layers: scheduled with the long files
+
 
 def stated_in(*pages: str):
     """Mark a claim test with the pages (relative to the repository) that state its claim."""
@@ -469,7 +471,8 @@ def claim_tests() -> list:
 
 
 def claim_of(test) -> str:
-    return _normalize(test.__doc__.strip().split("\n\n")[0])
+    """The docstring's first paragraph, without its final full stop (a link may follow it)."""
+    return _normalize(test.__doc__.strip().split("\n\n")[0]).removesuffix(".")
 
 
 def test_every_claim_is_stated_where_the_book_says():
@@ -486,3 +489,10 @@ def test_every_claim_test_names_a_page():
     tests = claim_tests()
     assert len(tests) >= 15
     assert all(test.pages for test in tests)
+
+
+def test_the_wording_check_sees_a_changed_sentence():
+    test = test_masked_steps_repeat_the_last_output_or_are_zero
+    page = _page_text("book/misconceptions.md")
+    assert claim_of(test) in page
+    assert claim_of(test) not in page.replace("repeats the previous output", "is zero")
