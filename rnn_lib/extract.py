@@ -82,7 +82,11 @@ def _exactly_one(lengths: Any, mask: Any) -> None:
 
 
 def lengths_to_mask(lengths: Any, timesteps: int, padding: str = "post") -> np.ndarray:
-    """The ``(batch, time)`` bool mask of a batch with these ``lengths``, padded post or pre."""
+    """The ``(batch, time)`` bool mask of a batch with these ``lengths``, padded post or pre.
+
+    For post-padding, TensorFlow's ``tf.sequence_mask(lengths, timesteps)`` gives the same
+    mask; this one also does pre-padding and checks that every length is in ``[1, time]``.
+    """
     timesteps = _checks.positive_int("timesteps", timesteps)
     lengths_array = _checks.lengths(lengths, timesteps)
     padding = _checks.padding(padding)

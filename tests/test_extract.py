@@ -164,3 +164,11 @@ def test_go_backwards_takes_the_layers_final_state(kind, padding):
 def test_go_backwards_must_be_a_bool():
     with pytest.raises(TypeError, match="go_backwards: expected True or False, got str"):
         extract.last_valid_step(np.zeros((3, 5, 4)), lengths=[5, 3, 2], go_backwards="yes")
+
+
+def test_a_post_padding_mask_equals_tensorflows_sequence_mask():
+    import tensorflow as tf
+
+    lengths = [5, 3, 2]
+    expected = tf.sequence_mask(lengths, 5).numpy()
+    np.testing.assert_array_equal(extract.lengths_to_mask(lengths, 5), expected)
