@@ -10,7 +10,7 @@ Modules (one concern each):
     data     seeded padded batches (post or pre padding), with lengths and mask
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
     layers   mask-aware Keras layers to put after a recurrent layer
-    legacy   TF1 LSTMCell <-> Keras 3 LSTM weight conversion
+    legacy   TF1 LSTMCell/GRUCell <-> Keras 3 LSTM/GRU(reset_after=False) weight conversion
     plot     figures of sequence outputs with their padding drawn in
     reference  NumPy SimpleRNN/GRU/LSTM recurrences reading a Keras layer's weights
 """
@@ -42,7 +42,12 @@ from rnn_lib.layers import (  # noqa: E402
     MaskedTimeAverage,
     ZeroMaskedSteps,
 )
-from rnn_lib.legacy import keras_lstm_to_tf1, tf1_lstm_to_keras  # noqa: E402
+from rnn_lib.legacy import (  # noqa: E402
+    keras_gru_to_tf1,
+    keras_lstm_to_tf1,
+    tf1_gru_to_keras,
+    tf1_lstm_to_keras,
+)
 from rnn_lib.plot import (  # noqa: E402
     plot_directions,
     plot_forecast,
@@ -78,6 +83,7 @@ __all__ = [
     "describe_layer",
     "first_valid_indices",
     "import_tensorflow_quietly",
+    "keras_gru_to_tf1",
     "keras_lstm_to_tf1",
     "last_valid_indices",
     "last_valid_step",
@@ -98,6 +104,7 @@ __all__ = [
     "run_named",
     "setup_notebook",
     "split_directions",
+    "tf1_gru_to_keras",
     "tf1_lstm_to_keras",
     "version_table",
     "versions",

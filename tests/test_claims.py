@@ -48,10 +48,14 @@ def stated_in(*pages: str):
 
 
 def _masks(padding: str) -> np.ndarray:
-    """The (batch, time) mask of lengths 5, 3, 2; "gap" is post-padding with a hole in row 0."""
-    if padding == "gap":
+    """The (batch, time) mask of lengths 5, 3, 2, padded post or pre; "gap": post with a hole in
+    row 0; "empty": post with row 2 all padding."""
+    if padding in ("gap", "empty"):
         mask = data.padded_batch(LENGTHS, FEATURES, padding="post").mask.copy()
-        mask[0, 2] = False
+        if padding == "gap":
+            mask[0, 2] = False
+        else:
+            mask[2] = False  # a row with no valid step at all
         return mask
     return data.padded_batch(LENGTHS, FEATURES, padding=padding).mask
 
@@ -194,7 +198,7 @@ def test_with_a_mask_the_state_is_that_of_the_row_alone(
 # ----- the last step, the default output and h -----
 
 LAST_STEP = list(
-    product(KINDS, ["none", "post", "pre"], [False, True], [False, True], [False, True])
+    product(KINDS, ["none", "post", "pre", "empty"], [False, True], [False, True], [False, True])
 )
 LAST_STEP_IDS = [
     f"{k}-mask_{p}-{'backwards' if g else 'forwards'}-{'unroll' if u else 'loop'}-{'zero' if z else 'carry'}"
@@ -212,6 +216,7 @@ def _last_processed_step_masked(padding: str, go_backwards: bool) -> np.ndarray:
 @stated_in(
     "notebooks/01_outputs_vs_state.ipynb",
     "notebooks/02_padding_and_masking.ipynb",
+    "notebooks/03_tf1_dynamic_rnn.ipynb",
     "book/glossary.md",
 )
 @pytest.mark.parametrize(
@@ -222,13 +227,16 @@ def _last_processed_step_masked(padding: str, go_backwards: bool) -> np.ndarray:
 def test_the_default_output_equals_h_except_zeroed_rows(
     kind, padding, go_backwards, unroll, zero_output_for_mask
 ):
-    """On the generic kernel, the default output equals `h`, with or without a mask, except with `zero_output_for_mask=True`, where a row whose last processed step is masked gets zeros.
+    """On the generic kernel, the default output equals `h`, with or without a mask, except in two cases: with `zero_output_for_mask=True`, a row whose last processed step is masked gets zeros; and a row with no valid step at all gets zeros while `h` is the state the layer started from.
 
     The same holds for `sequence[:, -1]`, except where `zero_output_for_mask=True` writes zeros
     at that step (see `_zeroed_steps`, which differs with `unroll=True` and `go_backwards=True`).
+    Every case starts from a non-zero `initial_state`, so a row's "starting state" is not zeros.
     """
     mask = _masks("post" if padding == "none" else padding)
-    call = {} if padding == "none" else {"mask": mask}
+    state_count = 2 if kind == "LSTM" else 1
+    start = [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * state_count
+    call = {"initial_state": start} if padding == "none" else {"mask": mask, "initial_state": start}
     inputs = _inputs(mask)
     options = {
         "go_backwards": go_backwards,
@@ -240,10 +248,12 @@ def test_the_default_output_equals_h_except_zeroed_rows(
     default = _twin(full, return_sequences=False, return_state=False)
     (output,) = _numpy([default(inputs, **call)])
 
-    zeroed = zero_output_for_mask & _last_processed_step_masked(padding, go_backwards)
+    empty = ~mask.any(axis=1) if padding != "none" else np.zeros(len(LENGTHS), bool)
+    np.testing.assert_allclose(h[empty], 0.5, atol=ATOL)  # the starting state, untouched
+    zeroed = (zero_output_for_mask & _last_processed_step_masked(padding, go_backwards)) | empty
     np.testing.assert_allclose(output, np.where(zeroed[:, None], 0.0, h), atol=ATOL)
     if zero_output_for_mask and padding != "none":
-        zeroed = _zeroed_steps(mask, go_backwards, unroll)[:, -1]
+        zeroed = _zeroed_steps(mask, go_backwards, unroll)[:, -1] | empty
     np.testing.assert_allclose(sequence[:, -1], np.where(zeroed[:, None], 0.0, h), atol=ATOL)
 
 
@@ -311,12 +321,22 @@ def _bidirectional(kind, merge_mode, **options):
     return _with_random_weights(layer)
 
 
+BIDIRECTIONAL_PADDINGS = ["post", "pre", "gap"]
+
+
 @stated_in("notebooks/04_bidirectional_merges.ipynb", "book/misconceptions.md")
-@pytest.mark.parametrize(("kind", "merge_mode", "padding"), BIDIRECTIONAL)
-def test_bidirectional_writes_zeros_at_masked_steps(kind, merge_mode, padding):
-    """Inside `Bidirectional` with `return_sequences=True`, every masked step of the output is zero, for every merge mode, whatever the wrapped layer's `zero_output_for_mask`."""
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("merge_mode", MERGE_MODES)
+@pytest.mark.parametrize("padding", BIDIRECTIONAL_PADDINGS)
+@pytest.mark.parametrize("wrapped_zero_output_for_mask", [False, True])
+def test_bidirectional_writes_zeros_at_masked_steps(
+    kind, merge_mode, padding, wrapped_zero_output_for_mask
+):
+    """Inside `Bidirectional` with `return_sequences=True` and the default `unroll=False`, every masked step of the output is zero, for every merge mode, whatever the wrapped layer's `zero_output_for_mask`."""
     mask = _masks(padding)
-    layer = _bidirectional(kind, merge_mode, return_sequences=True, zero_output_for_mask=False)
+    layer = _bidirectional(
+        kind, merge_mode, return_sequences=True, zero_output_for_mask=wrapped_zero_output_for_mask
+    )
     outputs = layer(_inputs(mask), mask=mask)
     for output in _numpy(outputs if merge_mode is None else [outputs]):
         assert np.all(output[~mask] == 0)
@@ -324,9 +344,42 @@ def test_bidirectional_writes_zeros_at_masked_steps(kind, merge_mode, padding):
 
 @stated_in("notebooks/04_bidirectional_merges.ipynb")
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("padding", ["none", "post", "pre"])
+@pytest.mark.parametrize("padding", BIDIRECTIONAL_PADDINGS)
+def test_bidirectional_unrolled_puts_the_backward_zeros_at_the_wrong_steps(kind, padding):
+    """With `unroll=True`, Keras 3.15.1 writes the backward direction's zeros at the wrong steps of a masked `Bidirectional` sequence output, valid steps included; the states and the default output stay right."""
+    mask = _masks(padding)
+    inputs = _inputs(mask)
+    unrolled = _bidirectional(kind, None, return_sequences=True, return_state=True, unroll=True)
+    looped = keras.layers.Bidirectional(
+        shapes.make_layer(kind, UNITS, return_sequences=True, return_state=True), merge_mode=None
+    )
+    looped.build((None, TIME, FEATURES))
+    looped.set_weights(unrolled.get_weights())
+    forward, backward, *states = _numpy(unrolled(inputs, mask=mask))
+    looped_forward, _, *looped_states = _numpy(looped(inputs, mask=mask))
+    np.testing.assert_allclose(forward, looped_forward, atol=ATOL)
+    # The backward layer (go_backwards=True, zero_output_for_mask=True, unrolled), flipped back:
+    backward_zeros = _zeroed_steps(mask, go_backwards=True, unroll=True)[:, ::-1]
+    np.testing.assert_array_equal(np.all(backward == 0, axis=-1), backward_zeros)
+    assert np.any(backward_zeros & mask)  # valid steps zeroed: the bug
+    for state, looped_state in zip(states, looped_states, strict=True):
+        np.testing.assert_allclose(state, looped_state, atol=ATOL)
+    default = keras.layers.Bidirectional(shapes.make_layer(kind, UNITS, unroll=True))
+    default.build((None, TIME, FEATURES))
+    default.set_weights(unrolled.get_weights())
+    half = len(states) // 2
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(default(inputs, mask=mask)),
+        np.concatenate([states[0], states[half]], axis=-1),
+        atol=ATOL,
+    )
+
+
+@stated_in("notebooks/04_bidirectional_merges.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["none", *BIDIRECTIONAL_PADDINGS])
 def test_bidirectional_directions_end_at_the_last_and_first_valid_steps(kind, padding):
-    """In a `Bidirectional` sequence output, the forward direction ends at each row's last valid step and the backward direction at its first valid step."""
+    """In the sequence output of a `Bidirectional` layer given the mask, with the default `unroll=False`, the forward direction ends at each row's last valid step and the backward direction at its first valid step."""
     mask = _masks("post" if padding == "none" else padding)
     if padding == "none":
         mask = np.ones_like(mask)
@@ -346,17 +399,22 @@ def test_bidirectional_directions_end_at_the_last_and_first_valid_steps(kind, pa
 @stated_in("notebooks/04_bidirectional_merges.ipynb")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("padding", ["none", "post", "pre"])
-def test_bidirectional_default_output_is_both_final_states(kind, padding):
-    """With `merge_mode="concat"`, the default output of `Bidirectional` is the forward and backward final states side by side."""
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "ave", "mul"])
+def test_bidirectional_default_output_is_both_final_states(kind, padding, merge_mode):
+    """The default output of `Bidirectional` is the forward and backward final states merged: with `merge_mode="concat"`, side by side."""
     mask = _masks("post" if padding == "none" else padding)
     call = {} if padding == "none" else {"mask": mask}
     inputs = _inputs(mask)
-    layer = _bidirectional(kind, "concat", return_state=True)
+    layer = _bidirectional(kind, merge_mode, return_state=True)
     output, *states = _numpy(layer(inputs, **call))
-    half = len(states) // 2
-    np.testing.assert_allclose(
-        output, np.concatenate([states[0], states[half]], axis=-1), atol=ATOL
-    )
+    forward_h, backward_h = states[0], states[len(states) // 2]
+    merged = {
+        "concat": np.concatenate([forward_h, backward_h], axis=-1),
+        "sum": forward_h + backward_h,
+        "ave": (forward_h + backward_h) / 2,
+        "mul": forward_h * backward_h,
+    }[merge_mode]
+    np.testing.assert_allclose(output, merged, atol=ATOL)
 
 
 # ----- masks through other layers -----
@@ -475,12 +533,17 @@ def claim_of(test) -> str:
     return _normalize(test.__doc__.strip().split("\n\n")[0]).removesuffix(".")
 
 
+def is_stated(claim: str, text: str) -> bool:
+    """The claim as a whole sentence: it ends there (a full stop, a colon or a link may follow)."""
+    return re.search(re.escape(claim) + r"(?=[.:]| \(|$)", text) is not None
+
+
 def test_every_claim_is_stated_where_the_book_says():
     missing = [
         f"{test.__name__}: not in {page}: {claim_of(test)!r}"
         for test in claim_tests()
         for page in test.pages
-        if claim_of(test) not in _page_text(page)
+        if not is_stated(claim_of(test), _page_text(page))
     ]
     assert missing == []
 
@@ -494,5 +557,6 @@ def test_every_claim_test_names_a_page():
 def test_the_wording_check_sees_a_changed_sentence():
     test = test_masked_steps_repeat_the_last_output_or_are_zero
     page = _page_text("book/misconceptions.md")
-    assert claim_of(test) in page
-    assert claim_of(test) not in page.replace("repeats the previous output", "is zero")
+    assert is_stated(claim_of(test), page)
+    assert not is_stated(claim_of(test), page.replace("repeats the previous output", "is zero"))
+    assert not is_stated(claim_of(test), page.replace(claim_of(test), claim_of(test) + ", or not"))

@@ -1,4 +1,5 @@
-"""rnn_lib.legacy: TF1 LSTMCell <-> Keras 3 LSTM weights, checked against both real layers."""
+"""rnn_lib.legacy: TF1 LSTMCell/GRUCell <-> Keras 3 LSTM/GRU weights, checked against the real
+layers."""
 
 import json
 import os
@@ -74,8 +75,10 @@ def test_numpy_tf1_cell_matches_keras_with_converted_weights():
     np.testing.assert_allclose(keras.ops.convert_to_numpy(keras_c), c, atol=1e-5)
 
 
-# Runs in a fresh process with TF_USE_LEGACY_KERAS=1, where tf.compat.v1 has TF1's own
-# LSTMCell and dynamic_rnn; it reads a padded batch on stdin and prints what TF1 computed.
+# Runs in a fresh process with TF_USE_LEGACY_KERAS=1, where tf.compat.v1 has TF1's own cells
+# and dynamic_rnn; it reads a padded batch and a cell class name on stdin, sets the cell's
+# weights to seeded random values (so that no two gate blocks start out equal, as TF1's
+# initial biases do) and prints what TF1 computed.
 TF1_SCRIPT = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
@@ -83,17 +86,45 @@ import numpy as np, tensorflow as tf
 tf.get_logger().setLevel("ERROR")
 given = json.load(sys.stdin)
 inputs = np.asarray(given["inputs"], "float32")
-cell = tf.compat.v1.nn.rnn_cell.LSTMCell(given["units"], forget_bias=given["forget_bias"])
+cell = getattr(tf.compat.v1.nn.rnn_cell, given["cell"])(given["units"], **given["options"])
+cell.build(tf.TensorShape([None, inputs.shape[-1]]))
+initial = [weight.numpy().tolist() for weight in cell.weights]
+rng = np.random.default_rng(given["seed"])
+for weight in cell.weights:
+    weight.assign(rng.normal(scale=0.5, size=weight.shape).astype("float32"))
 outputs, state = tf.compat.v1.nn.dynamic_rnn(
     cell, inputs, sequence_length=given["lengths"], dtype=tf.float32)
-kernel, bias = [weight.numpy() for weight in cell.weights]
+states = state._asdict() if hasattr(state, "_asdict") else {"h": state}
 print(json.dumps({
     "state_type": type(state).__name__,
-    "kernel": kernel.tolist(), "bias": bias.tolist(),
-    "outputs": outputs.numpy().tolist(), "c": state.c.numpy().tolist(),
-    "h": state.h.numpy().tolist(),
+    "names": [weight.name for weight in cell.weights],
+    "initial_weights": initial,
+    "weights": [weight.numpy().tolist() for weight in cell.weights],
+    "outputs": outputs.numpy().tolist(),
+    "state": {name: value.numpy().tolist() for name, value in states.items()},
 }))
 """
+
+
+def run_tf1(cell, batch, units, seed, **options):
+    """TF1's own ``cell`` class (``"LSTMCell"``, ``"GRUCell"``) run by ``dynamic_rnn`` on ``batch``."""
+    given = {"cell": cell, "units": units, "options": options, "seed": seed,
+             "inputs": batch.inputs.tolist(), "lengths": batch.lengths.tolist()}  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", TF1_SCRIPT], input=json.dumps(given), capture_output=True,
+        text=True, env={**os.environ, "TF_USE_LEGACY_KERAS": "1"}, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    tf1 = json.loads(result.stdout.strip().splitlines()[-1])
+    assert tf1["weights"] != tf1["initial_weights"]  # dynamic_rnn kept the seeded weights
+    return {
+        "state_type": tf1["state_type"],
+        "names": tf1["names"],
+        "initial_weights": [np.asarray(weight, "float32") for weight in tf1["initial_weights"]],
+        "weights": [np.asarray(weight, "float32") for weight in tf1["weights"]],
+        "outputs": np.asarray(tf1["outputs"]),
+        "state": {name: np.asarray(value) for name, value in tf1["state"].items()},
+    }
 
 
 @pytest.mark.slow
@@ -101,25 +132,40 @@ def test_real_tf1_dynamic_rnn_matches_keras_with_converted_weights():
     """TF1's own LSTMCell + dynamic_rnn (tf-keras), then its weights converted into Keras 3."""
     batch = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
     units, forget_bias = 4, 0.7
-    given = {"inputs": batch.inputs.tolist(), "lengths": batch.lengths.tolist(),
-             "units": units, "forget_bias": forget_bias}  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "-c", TF1_SCRIPT], input=json.dumps(given), capture_output=True,
-        text=True, env={**os.environ, "TF_USE_LEGACY_KERAS": "1"}, cwd=ROOT, timeout=300,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    tf1 = {name: np.asarray(value) if isinstance(value, list) else value
-           for name, value in json.loads(result.stdout.strip().splitlines()[-1]).items()}  # fmt: skip
+    tf1 = run_tf1("LSTMCell", batch, units, seed=2, forget_bias=forget_bias)
     assert tf1["state_type"] == "LSTMStateTuple"
 
     layer = keras.layers.LSTM(units, return_sequences=True, return_state=True)
     layer.build((None, 5, 2))
-    layer.set_weights(legacy.tf1_lstm_to_keras(tf1["kernel"], tf1["bias"], forget_bias))
+    layer.set_weights(legacy.tf1_lstm_to_keras(*tf1["weights"], forget_bias))
     sequence, h, c = [keras.ops.convert_to_numpy(t) for t in layer(batch.inputs, mask=batch.mask)]
-    np.testing.assert_allclose(h, tf1["h"], atol=1e-5)
-    np.testing.assert_allclose(c, tf1["c"], atol=1e-5)
+    np.testing.assert_allclose(h, tf1["state"]["h"], atol=1e-5)
+    np.testing.assert_allclose(c, tf1["state"]["c"], atol=1e-5)
     np.testing.assert_allclose(sequence[batch.mask], tf1["outputs"][batch.mask], atol=1e-5)
     assert np.all(tf1["outputs"][~batch.mask] == 0)  # TF1 zeroes steps past sequence_length
+
+
+@pytest.mark.slow
+def test_real_tf1_gru_cell_matches_keras_gru_reset_after_false():
+    """TF1's own GRUCell + dynamic_rnn, then its weights converted into GRU(reset_after=False)."""
+    batch = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
+    units = 4
+    tf1 = run_tf1("GRUCell", batch, units, seed=3)
+    assert tf1["state_type"] == "EagerTensor"  # the state is one tensor: h
+    assert ["/".join(name.split("/")[-2:]) for name in tf1["names"]] == [
+        "gates/kernel:0", "gates/bias:0", "candidate/kernel:0", "candidate/bias:0",
+    ]  # fmt: skip
+    initial_gate_bias, initial_candidate_bias = tf1["initial_weights"][1], tf1["initial_weights"][3]
+    assert initial_gate_bias.tolist() == [1.0] * 2 * units  # stored, unlike LSTM's forget_bias
+    assert initial_candidate_bias.tolist() == [0.0] * units
+
+    layer = keras.layers.GRU(units, reset_after=False, return_sequences=True, return_state=True)
+    layer.build((None, 5, 2))
+    layer.set_weights(legacy.tf1_gru_to_keras(*tf1["weights"]))
+    sequence, h = [keras.ops.convert_to_numpy(t) for t in layer(batch.inputs, mask=batch.mask)]
+    np.testing.assert_allclose(h, tf1["state"]["h"], atol=1e-5)
+    np.testing.assert_allclose(sequence[batch.mask], tf1["outputs"][batch.mask], atol=1e-5)
+    assert np.all(tf1["outputs"][~batch.mask] == 0)
 
 
 def test_forget_bias_lands_in_the_keras_forget_gate():
@@ -137,6 +183,82 @@ def test_gate_blocks_are_reordered():
     assert keras_kernel.tolist() == [[1.0, 3.0, 2.0, 4.0]]  # i f c o
     assert keras_recurrent.tolist() == [[5.0, 7.0, 6.0, 8.0]]
     assert units == keras_recurrent.shape[0]
+
+
+def random_tf1_gru_weights(features, units, seed):
+    rng = np.random.default_rng(seed)
+    shapes = [(features + units, 2 * units), (2 * units,), (features + units, units), (units,)]
+    return [rng.normal(scale=0.5, size=shape).astype("float32") for shape in shapes]
+
+
+@settings(max_examples=50, deadline=None)
+@given(features=st.integers(1, 5), units=st.integers(1, 6), seed=st.integers(0, 1000))
+def test_gru_round_trip(features, units, seed):
+    tf1_weights = random_tf1_gru_weights(features, units, seed)
+    keras_weights = legacy.tf1_gru_to_keras(*tf1_weights)
+    assert [w.shape for w in keras_weights] == [
+        (features, 3 * units),
+        (units, 3 * units),
+        (3 * units,),
+    ]
+    for back, original in zip(legacy.keras_gru_to_tf1(*keras_weights), tf1_weights, strict=True):
+        np.testing.assert_array_equal(back, original)
+
+
+def test_converted_gru_weights_need_reset_after_false():
+    keras_weights = legacy.tf1_gru_to_keras(*random_tf1_gru_weights(2, 4, seed=0))
+    layer = keras.layers.GRU(4, reset_after=False)
+    layer.build((None, 5, 2))
+    layer.set_weights(keras_weights)
+    default = keras.layers.GRU(4)  # reset_after=True: bias (2, 3 * units), another recurrence
+    default.build((None, 5, 2))
+    with pytest.raises(ValueError, match=r"\(2, 12\) is not compatible"):
+        default.set_weights(keras_weights)
+
+
+def test_numpy_tf1_gru_cell_matches_keras_with_converted_weights():
+    """A direct NumPy transcription of TF1's GRUCell.call, against Keras 3."""
+    features, units = 2, 4
+    gate_kernel, gate_bias, candidate_kernel, candidate_bias = random_tf1_gru_weights(
+        features, units, seed=5
+    )
+    inputs = np.random.default_rng(1).normal(size=(3, 5, features)).astype("float32")
+
+    def sigmoid(x):
+        return 1 / (1 + np.exp(-x))
+
+    h = np.zeros((3, units))
+    for step in range(5):
+        x = inputs[:, step]
+        gates = sigmoid(np.concatenate([x, h], axis=1) @ gate_kernel + gate_bias)
+        r, u = np.split(gates, 2, axis=1)  # TF1's gate order
+        candidate = np.tanh(np.concatenate([x, r * h], axis=1) @ candidate_kernel + candidate_bias)
+        h = u * h + (1 - u) * candidate
+
+    layer = keras.layers.GRU(units, reset_after=False)
+    layer.build((None, 5, features))
+    layer.set_weights(
+        legacy.tf1_gru_to_keras(gate_kernel, gate_bias, candidate_kernel, candidate_bias)
+    )
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(inputs)), h, atol=1e-5)
+
+
+def test_gru_gate_blocks_are_reordered():
+    gate_kernel = np.array([[1.0, 2.0], [3.0, 4.0]], "float32")  # features 1, units 1: r u
+    candidate_kernel = np.array([[5.0], [6.0]], "float32")
+    gate_bias = np.array([7.0, 8.0], "float32")
+    candidate_bias = np.array([9.0], "float32")
+    kernel, recurrent, bias = legacy.tf1_gru_to_keras(
+        gate_kernel, gate_bias, candidate_kernel, candidate_bias
+    )
+    assert kernel.tolist() == [[2.0, 1.0, 5.0]]  # z (TF1's u), r, h (the candidate)
+    assert recurrent.tolist() == [[4.0, 3.0, 6.0]]
+    assert bias.tolist() == [8.0, 7.0, 9.0]
+
+
+# Valid GRU weights (features 2, units 4) for the bad-input table: one argument is spoiled.
+GRU_TF1 = random_tf1_gru_weights(2, 4, seed=0)
+GRU_KERAS = legacy.tf1_gru_to_keras(*GRU_TF1)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +280,36 @@ def test_gate_blocks_are_reordered():
         (lambda: legacy.keras_lstm_to_tf1(np.zeros((2, 16), "float32"), np.zeros((3, 16), "float32"),
                                           np.zeros(16, "float32")),
          ValueError, r"recurrent_kernel: expected shape \(4, 16\) for bias \(16,\), got \(3, 16\)"),
+        (lambda: legacy.tf1_gru_to_keras(*GRU_TF1[:3], np.zeros(0, "float32")),
+         ValueError, r"candidate_bias: expected shape \(units,\) with units >= 1, got \(0,\)"),
+        (lambda: legacy.tf1_gru_to_keras(GRU_TF1[0], np.zeros(6, "float32"), *GRU_TF1[2:]),
+         ValueError, r"gate_bias: expected shape \(8,\) for candidate_bias \(4,\), got \(6,\)"),
+        (lambda: legacy.tf1_gru_to_keras(*GRU_TF1[:2], np.zeros((4, 4), "float32"), GRU_TF1[3]),
+         ValueError, r"candidate_kernel: expected shape \(features \+ 4, 4\) for candidate_bias \(4,\), got \(4, 4\)"),
+        (lambda: legacy.tf1_gru_to_keras(*GRU_TF1[:2], np.zeros((6, 3), "float32"), GRU_TF1[3]),
+         ValueError, r"candidate_kernel: expected shape \(features \+ 4, 4\)"),
+        (lambda: legacy.tf1_gru_to_keras(np.zeros((6, 6), "float32"), *GRU_TF1[1:]),
+         ValueError, r"gate_kernel: expected shape \(6, 8\) for candidate_kernel \(6, 4\), got \(6, 6\)"),
+        (lambda: legacy.tf1_gru_to_keras(np.zeros((5, 8), "float32"), *GRU_TF1[1:]),
+         ValueError, r"gate_kernel: expected shape \(6, 8\) for candidate_kernel \(6, 4\), got \(5, 8\)"),
+        (lambda: legacy.tf1_gru_to_keras(GRU_TF1[0].astype("int32"), *GRU_TF1[1:]),
+         TypeError, "gate_kernel: expected a float array, got dtype int32"),
+        (lambda: legacy.tf1_gru_to_keras(GRU_TF1[0].tolist(), *GRU_TF1[1:]),
+         TypeError, "gate_kernel: expected a NumPy array or a tensor, got list"),
+        (lambda: legacy.tf1_gru_to_keras(*GRU_TF1[:3], np.zeros((1, 4), "float32")),
+         ValueError, r"candidate_bias: expected a rank-1 tensor \(units,\), got shape \(1, 4\)"),
+        (lambda: legacy.keras_gru_to_tf1(*GRU_KERAS[:2], np.zeros((2, 12), "float32")),
+         ValueError, r"bias: expected a rank-1 tensor \(3 \* units,\) of a GRU\(reset_after=False\), got shape \(2, 12\)"),
+        (lambda: legacy.keras_gru_to_tf1(*GRU_KERAS[:2], np.zeros(11, "float32")),
+         ValueError, r"bias: expected shape \(3 \* units,\), got \(11,\): not a multiple of 3"),
+        (lambda: legacy.keras_gru_to_tf1(GRU_KERAS[0], np.zeros((3, 12), "float32"), GRU_KERAS[2]),
+         ValueError, r"recurrent_kernel: expected shape \(4, 12\) for bias \(12,\), got \(3, 12\)"),
+        (lambda: legacy.keras_gru_to_tf1(np.zeros((2, 9), "float32"), *GRU_KERAS[1:]),
+         ValueError, r"kernel: expected shape \(features, 12\) with features >= 1 for bias \(12,\), got \(2, 9\)"),
+        (lambda: legacy.keras_gru_to_tf1(np.zeros((0, 12), "float32"), *GRU_KERAS[1:]),
+         ValueError, r"kernel: expected shape \(features, 12\) with features >= 1"),
+        (lambda: legacy.keras_gru_to_tf1(GRU_KERAS[0].astype("int8"), *GRU_KERAS[1:]),
+         TypeError, "kernel: expected a float array, got dtype int8"),
     ],
 )  # fmt: skip
 def test_bad_input(call, error, message):

@@ -193,3 +193,43 @@ def test_the_harness_rejects_an_unnamed_error():
 
     with pytest.raises(AssertionError):
         holds(bad, ["inputs"], lambda result: None)
+
+
+@SETTINGS
+@given(
+    a=ANY_ARRAY,
+    b=ANY_ARRAY,
+    c=ANY_ARRAY,
+    d=ANY_ARRAY,
+    e=st.one_of(ANY_ARRAY, st.none(), st.lists(st.integers())),
+)
+def test_gru_conversions(a, b, c, d, e):
+    def to_keras(weights):
+        units = d.shape[0]
+        assert [w.shape for w in weights] == [
+            (c.shape[0] - units, 3 * units),
+            (units, 3 * units),
+            (3 * units,),
+        ]
+
+    holds(
+        lambda: legacy.tf1_gru_to_keras(a, b, c, d),
+        ["gate_kernel", "gate_bias", "candidate_kernel", "candidate_bias"],
+        to_keras,
+    )
+    holds(
+        lambda: legacy.tf1_gru_to_keras(a, b, c, e),
+        ["gate_kernel", "gate_bias", "candidate_kernel", "candidate_bias"],
+        to_keras if hasattr(e, "shape") else (lambda r: None),
+    )
+
+    def to_tf1(result):
+        units = c.shape[0] // 3
+        assert [w.shape for w in result] == [
+            (a.shape[0] + units, 2 * units),
+            (2 * units,),
+            (a.shape[0] + units, units),
+            (units,),
+        ]
+
+    holds(lambda: legacy.keras_gru_to_tf1(a, b, c), ["kernel", "recurrent_kernel", "bias"], to_tf1)
