@@ -467,11 +467,16 @@ def test_global_average_pooling_reads_the_mask_and_global_max_pooling_does_not(p
 
 @stated_in("notebooks/01_outputs_vs_state.ipynb")
 @pytest.mark.parametrize("kind", KINDS)
-def test_return_state_only_in_the_last_layer_of_a_sequential(kind):
-    """A layer with `return_state=True` can only be the last layer of a `Sequential`."""
+def test_in_a_sequential_the_layer_after_return_state_gets_the_whole_tuple(kind):
+    """In a `Sequential`, the layer after one with `return_state=True` receives the whole tuple, so a single-input layer such as `Dense` fails there."""
     layer = shapes.make_layer(kind, UNITS, return_state=True)
     last = keras.Sequential([keras.Input((TIME, FEATURES)), layer])
     assert type(last(_inputs(_masks("post")))) is tuple
+    take_h = keras.layers.Lambda(lambda returned: returned[1])  # takes the tuple: fine
+    picked = keras.Sequential(
+        [keras.Input((TIME, FEATURES)), shapes.make_layer(kind, UNITS, return_state=True), take_h]
+    )
+    assert picked.output_shape == (None, UNITS)
     with pytest.raises(ValueError, match="expects 1 input"):
         keras.Sequential(
             [
