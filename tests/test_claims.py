@@ -158,7 +158,7 @@ def test_masked_steps_repeat_the_last_output_or_are_zero(kind, padding, go_backw
 @stated_in("notebooks/02_padding_and_masking.ipynb")
 @pytest.mark.parametrize(("kind", "padding", "go_backwards", "unroll"), GENERIC, ids=GENERIC_IDS)
 def test_zero_output_for_mask_zeroes_every_masked_step(kind, padding, go_backwards, unroll):
-    """With `zero_output_for_mask=True`, every masked step of the sequence output is zero. With `unroll=True` and `go_backwards=True` together, Keras 3.15.1 also zeroes valid steps: it applies the mask to the reversed sequence without reversing it."""
+    """With `zero_output_for_mask=True`, every masked step of the sequence output is zero, except with `unroll=True` and `go_backwards=True` together: then Keras 3.15.1 zeroes the steps where the input-order mask is False, so valid steps can be zeros and masked steps can keep the carried output."""
     mask = _masks(padding)
     layer = _layer(
         kind,
@@ -170,6 +170,9 @@ def test_zero_output_for_mask_zeroes_every_masked_step(kind, padding, go_backwar
     (sequence,) = _numpy([layer(_inputs(mask), mask=mask)])
     is_zero = np.all(sequence == 0, axis=-1)  # (batch, time)
     np.testing.assert_array_equal(is_zero, _zeroed_steps(mask, go_backwards, unroll))
+    processing_mask = _processing_order(mask, go_backwards)
+    if unroll and go_backwards and padding == "pre":  # the exception, as stated
+        assert np.any(is_zero & processing_mask) and np.any(~is_zero & ~processing_mask)
 
 
 @stated_in("notebooks/02_padding_and_masking.ipynb")
@@ -257,27 +260,46 @@ def test_the_default_output_equals_h_except_zeroed_rows(
     np.testing.assert_allclose(sequence[:, -1], np.where(zeroed[:, None], 0.0, h), atol=ATOL)
 
 
+VALID_STEP = [
+    case
+    for case in product(KINDS, ["post", "pre"], [False, True], [False, True], [False, True])
+    if not (case[2] and case[3] and case[4])  # the Keras bug of _zeroed_steps: stated apart
+]
+
+
 @stated_in("book/glossary.md")
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("padding", ["post", "pre"])
-def test_the_output_at_a_valid_step_is_h_at_that_step(kind, padding):
-    """A layer's output at a valid step is its `h` after that step; at a masked step it is the carried output or zeros, which need not be the state."""
+@pytest.mark.parametrize(
+    ("kind", "padding", "go_backwards", "unroll", "zero_output_for_mask"), VALID_STEP
+)
+def test_the_output_at_a_valid_step_is_h_at_that_step(
+    kind, padding, go_backwards, unroll, zero_output_for_mask
+):
+    """On the generic kernel, a layer's output at a valid step is its `h` after that step; at a masked step it is the carried output or zeros, which need not be the state."""
     mask = _masks(padding)
     inputs = _inputs(mask)
-    layer = _layer(kind, return_sequences=True, return_state=True)
+    options = {
+        "go_backwards": go_backwards,
+        "unroll": unroll,
+        "zero_output_for_mask": zero_output_for_mask,
+    }
+    layer = _layer(kind, return_sequences=True, return_state=True, **options)
     state_count = 2 if kind == "LSTM" else 1
     start = [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * state_count  # not zeros
-    sequence = _numpy(layer(inputs, mask=mask, initial_state=start))[0]
-    for step in range(TIME):
-        h_after_step = _numpy(
-            layer(inputs[:, : step + 1], mask=mask[:, : step + 1], initial_state=start)
-        )[1]
-        valid = mask[:, step]
+    sequence = _numpy(layer(inputs, mask=mask, initial_state=start))[0]  # processing order
+    processing_mask = _processing_order(mask, go_backwards)
+    for step in range(TIME):  # a step in processing order
+        read = slice(TIME - 1 - step, None) if go_backwards else slice(None, step + 1)
+        h_after_step = _numpy(layer(inputs[:, read], mask=mask[:, read], initial_state=start))[1]
+        valid = processing_mask[:, step]
         np.testing.assert_allclose(sequence[valid, step], h_after_step[valid], atol=ATOL)
-        # Masked leading steps (pre-padding): the output is zeros, the state is still `start`.
-        leading = ~mask[:, : step + 1].any(axis=1)
-        assert np.all(sequence[leading, step] == 0)
+        before = processing_mask[:, :step].any(axis=1)
+        for row in np.flatnonzero(~valid):  # carried (or zeroed), or zeros before any valid step
+            carried = sequence[row, step - 1] if before[row] and not zero_output_for_mask else 0.0
+            np.testing.assert_allclose(sequence[row, step], carried, atol=ATOL)
+        leading = ~processing_mask[:, : step + 1].any(axis=1)  # masked so far: output 0, state 0.5
         np.testing.assert_allclose(h_after_step[leading], 0.5, atol=ATOL)
+    # Leading masked steps (output 0, state 0.5) came up whenever the padding is read first:
+    assert np.any(~processing_mask[:, 0]) == ((padding == "pre") != go_backwards)
 
 
 # ----- go_backwards -----
@@ -455,11 +477,15 @@ def test_global_average_pooling_reads_the_mask_and_global_max_pooling_does_not(p
     expected = np.stack([sequence[row, mask[row]].mean(axis=0) for row in range(len(LENGTHS))])
     np.testing.assert_allclose(average, expected, atol=ATOL)
 
-    maximum = keras.layers.GlobalMaxPooling1D()
-    assert not maximum.supports_masking
-    padded_rows = ~mask.all(axis=1)
-    pooled = keras.ops.convert_to_numpy(maximum(sequence))  # a mask is not an argument
-    assert np.all(pooled[padded_rows] == 0)  # the padding's zeros win over negative values
+    # In a model, the mask reaches GlobalMaxPooling1D, which warns, drops it and takes the max
+    # over every step: the padding's zeros win over the (negative) valid values.
+    inputs = keras.Input((TIME, UNITS))
+    with pytest.warns(UserWarning, match="does not support masking"):
+        pooled = keras.layers.GlobalMaxPooling1D()(keras.layers.Masking()(inputs))
+    assert getattr(pooled, "_keras_mask", None) is None
+    maximum = keras.ops.convert_to_numpy(keras.Model(inputs, pooled)(sequence))
+    np.testing.assert_allclose(maximum, sequence.max(axis=1), atol=ATOL)
+    assert np.all(maximum[~mask.all(axis=1)] == 0)
 
 
 # ----- structure and state across calls -----
