@@ -125,12 +125,20 @@ GENERIC_IDS = [
 
 
 @stated_in("notebooks/01_outputs_vs_state.ipynb", "book/misconceptions.md")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [*KINDS, "RNN(LSTMCell)", "RNN([GRUCell, GRUCell])"])
 @pytest.mark.parametrize("merge_mode", ["no wrapper", *MERGE_MODES])
 @pytest.mark.parametrize("return_sequences", [False, True])
 def test_return_state_returns_a_tuple(kind, merge_mode, return_sequences):
     """With `return_state=True`, every recurrent layer returns a tuple, `Bidirectional` included."""
-    layer = shapes.make_layer(kind, UNITS, return_sequences=return_sequences, return_state=True)
+    options = {"return_sequences": return_sequences, "return_state": True}
+    if kind == "RNN(LSTMCell)":
+        layer = keras.layers.RNN(keras.layers.LSTMCell(UNITS), **options)
+    elif kind == "RNN([GRUCell, GRUCell])":  # stacked cells
+        layer = keras.layers.RNN(
+            [keras.layers.GRUCell(UNITS), keras.layers.GRUCell(UNITS)], **options
+        )
+    else:
+        layer = shapes.make_layer(kind, UNITS, **options)
     if merge_mode != "no wrapper":
         layer = keras.layers.Bidirectional(layer, merge_mode=merge_mode)
     eager = layer(_inputs(_masks("post")))
