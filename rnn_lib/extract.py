@@ -36,6 +36,7 @@ from rnn_lib import _checks
 from rnn_lib.runtime import import_tensorflow_quietly
 
 tf = import_tensorflow_quietly()
+import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [
     "SPLITTABLE_MERGE_MODES",
@@ -73,6 +74,15 @@ def _check_mask(mask: Any, shape: tuple[int, int] | None = None) -> np.ndarray:
     return array
 
 
+def _refuse_symbolic(name: str, value: Any) -> None:
+    """Raise TypeError for a symbolic KerasTensor (a model being built), which has no values."""
+    if isinstance(value, keras.KerasTensor):
+        raise TypeError(
+            f"{name}: expected a NumPy array or an eager tensor, got a symbolic KerasTensor of "
+            f"shape {tuple(value.shape)}; inside a model, use the layer rnn_lib.LastValidStep"
+        )
+
+
 def _exactly_one(lengths: Any, mask: Any) -> None:
     if (lengths is None) == (mask is None):
         raise ValueError(
@@ -97,7 +107,10 @@ def lengths_to_mask(lengths: Any, timesteps: int, padding: str = "post") -> np.n
 
 
 def mask_to_lengths(mask: Any) -> np.ndarray:
-    """The ``(batch,)`` number of valid steps of each row of a ``(batch, time)`` mask."""
+    """The ``(batch,)`` number of valid steps of each row of a ``(batch, time)`` mask.
+
+    A row with no valid step raises ``ValueError`` (a length is at least 1 here).
+    """
     return _check_mask(mask).sum(axis=1).astype(np.int64)
 
 
@@ -108,7 +121,7 @@ def last_valid_indices(
 
     Give exactly one of ``lengths`` (with ``timesteps`` and ``padding``) or
     ``mask``. From a mask, the index is that of the last True step, whatever
-    the padding.
+    the padding. A mask row with no True step raises ``ValueError``.
     """
     _exactly_one(lengths, mask)
     if mask is not None:
@@ -142,10 +155,11 @@ def last_valid_step(
     """The output at each row's last valid step: ``(batch, time, units)`` -> ``(batch, units)``.
 
     For the sequence output of a masked recurrent layer this is the layer's
-    final state ``h``, which the layer also returns directly (its default
-    ``return_sequences=False`` output, or ``return_state=True``): use those when
-    you have the layer. This function is for a sequence you only have as a
-    tensor, or one that went through further per-step layers.
+    final state ``h``, which the layer also returns directly (``return_state=True``,
+    or its default ``return_sequences=False`` output): use those when you have the
+    layer. (Not with ``zero_output_for_mask=True``, which may put zeros at that
+    step.) This function is for a sequence you only have as a NumPy array or an
+    eager tensor; inside a model, use :class:`rnn_lib.LastValidStep`.
 
     Args:
         outputs: a sequence, ``(batch, time, units)``, in input time order unless
@@ -161,7 +175,11 @@ def last_valid_step(
 
     Returns:
         ``(batch, units)``: a NumPy array for a NumPy ``outputs``, else a tensor.
+
+    Raises:
+        ValueError: a row with no valid step (there is no last valid step to take).
     """
+    _refuse_symbolic("outputs", outputs)
     is_numpy = isinstance(outputs, np.ndarray)
     if isinstance(outputs, (list, tuple)):
         raise TypeError(
@@ -228,7 +246,7 @@ def split_directions(outputs: Any, merge_mode: str | None = "concat") -> tuple[A
     Args:
         outputs: with ``merge_mode="concat"``, one tensor ``(batch, time, 2 * units)``
             or ``(batch, 2 * units)``: the forward half comes first on the last axis.
-            With ``merge_mode=None``, the two tensors Keras returned, ``[forward, backward]``.
+            With ``merge_mode=None``, the two tensors Keras returned, ``(forward, backward)``.
         merge_mode: the layer's merge mode. ``"sum"``, ``"ave"`` and ``"mul"``
             combine the directions element by element and cannot be split.
     """
@@ -281,6 +299,12 @@ def bidirectional_final_steps(
     backward direction, which reads the row from its end, finishes at the
     row's first valid step. With neither ``lengths`` nor ``mask``, every step
     is valid: the forward final step is the last step, the backward one step 0.
+
+    This holds for a layer that was given the mask (a padded batch called
+    without it reads the padding), with the default ``unroll=False``: with
+    ``unroll=True``, Keras 3.15.1 zeroes valid steps of the backward half. The
+    wrapper's ``return_state=True`` states, or its ``return_sequences=False``
+    output, give the same summary directly.
 
     Returns:
         ``(forward, backward)``, each ``(batch, units)``. Concatenated, they

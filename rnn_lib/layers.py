@@ -36,8 +36,14 @@ back, or flip it back with a layer that passes the mask on:
 ``Lambda(lambda x: ops.flip(x, axis=1), mask=lambda inputs, mask: mask)``
 (a ``Lambda`` without ``mask=`` drops the mask). ``LastValidStep`` also refuses a
 ``Bidirectional`` output, whose backward half ends at the *first* valid step.
-The check sees the layer that produced the input, so it applies in models
-built with the functional or ``Sequential`` API, not to eager calls.
+The check sees only the layer that produced the input: it applies in models
+built with the functional or ``Sequential`` API, not to eager calls, and a
+layer in between (a ``Dense``, a ``Dropout``) hides what came before it. For
+``LastValidStep`` a flipped-back ``go_backwards`` sequence is no fix: its last
+valid step is the backward layer's *first* output; take that layer's ``h``
+(``return_state=True``) or ``rnn_lib.last_valid_step(..., go_backwards=True)``.
+
+A row with no valid step at all gives zeros from every reducer here.
 
 All four are registered with ``keras.saving`` under the package name
 ``rnn_lib``, so a model saved to ``.keras`` loads back once ``rnn_lib`` is
@@ -156,15 +162,25 @@ class LastValidStep(_SequenceReducer):
 
     After a forward recurrent layer (not ``go_backwards``) with a mask, this
     equals the layer's final state ``h``, for post- and pre-padding alike, and
-    so its default (``return_sequences=False``) output: prefer those when the
-    recurrent layer is at hand. This layer is for a sequence that went through
+    so its default (``return_sequences=False``) output (except with
+    ``zero_output_for_mask=True``, whose default output is zeros for a row whose
+    last step is masked): prefer those when the recurrent layer is at hand. A row
+    with no valid step gives zeros. This layer is for a sequence that went through
     more per-step layers first. It refuses a ``Bidirectional`` output (its
     backward half ends at each row's first valid step; use the wrapper's
     ``return_sequences=False`` output or ``rnn_lib.bidirectional_final_steps``).
     """
 
     def _check_producer(self, producer: Any) -> None:
-        super()._check_producer(producer)
+        if getattr(producer, "go_backwards", False) is True:
+            raise ValueError(
+                f"inputs: LastValidStep '{self.name}' got the sequence of '{producer.name}', "
+                "built with go_backwards=True: that sequence is reversed in time while the mask "
+                "Keras passes on is not, so the steps would not line up; expected a sequence in "
+                "input order: take that layer's h (return_state=True, or its "
+                "return_sequences=False output), or rnn_lib.last_valid_step(sequence, mask=..., "
+                "go_backwards=True)"
+            )
         if isinstance(producer, keras.layers.Bidirectional):
             raise ValueError(
                 f"inputs: LastValidStep '{self.name}' got the sequence of Bidirectional "
@@ -180,7 +196,9 @@ class LastValidStep(_SequenceReducer):
         steps = ops.cast(ops.arange(timesteps), valid.dtype)  # (time,)
         # The largest step index among the valid steps (valid steps score >= 0).
         last = ops.argmax(valid * (steps + 1.0), axis=1)  # (batch,)
-        return gather_steps(inputs, last)
+        taken = gather_steps(inputs, last)  # (batch, units)
+        has_valid = ops.max(valid, axis=1, keepdims=True) > 0  # (batch, 1)
+        return ops.where(has_valid, taken, ops.zeros_like(taken))
 
 
 @keras.saving.register_keras_serializable(package="rnn_lib")
@@ -189,8 +207,8 @@ class AttentionPooling(_SequenceReducer):
 
     ``score[b, t] = tanh(inputs[b, t] @ W + b) @ v`` for learned ``W``
     ``(units, attention_units)``, ``b`` and ``v``; masked steps get weight 0 and
-    each row's weights sum to 1. ``attention_weights(inputs, mask)`` returns
-    the weights, ``(batch, time)``.
+    each row's weights sum to 1 (0 for a row with no valid step, whose output
+    is 0). ``attention_weights(inputs, mask)`` returns the weights, ``(batch, time)``.
 
     Keras has no built-in for this pooling: its ``Attention``,
     ``AdditiveAttention`` and ``MultiHeadAttention`` read the mask too, but

@@ -172,3 +172,10 @@ def test_a_post_padding_mask_equals_tensorflows_sequence_mask():
     lengths = [5, 3, 2]
     expected = tf.sequence_mask(lengths, 5).numpy()
     np.testing.assert_array_equal(extract.lengths_to_mask(lengths, 5), expected)
+
+
+def test_a_symbolic_tensor_is_refused_with_the_layer_to_use():
+    with pytest.raises(
+        TypeError, match=r"outputs: .* symbolic KerasTensor .* rnn_lib\.LastValidStep"
+    ):
+        extract.last_valid_step(keras.Input((5, 4)), lengths=[5, 3, 2])

@@ -222,3 +222,16 @@ def test_last_valid_step_refuses_a_bidirectional_sequence_but_the_average_takes_
     with pytest.raises(ValueError, match=r"inputs: LastValidStep .* Bidirectional .* first valid"):
         layers.LastValidStep()(sequence)
     layers.MaskedTimeAverage()(sequence)  # time order, mask aligned: accepted
+
+
+@pytest.mark.parametrize("layer_class", REDUCERS)
+def test_a_row_with_no_valid_step_gives_zeros(layer_class):
+    sequence = np.random.default_rng(11).normal(size=(2, TIME, UNITS)).astype("float32")
+    mask = np.array([[True] * TIME, [False] * TIME])
+    found = keras.ops.convert_to_numpy(layer_class()(sequence, mask=mask))
+    assert np.all(found[1] == 0) and not np.all(found[0] == 0)
+
+
+def test_last_valid_step_refusal_of_go_backwards_points_to_h():
+    with pytest.raises(ValueError, match=r"take that layer's h .* go_backwards=True\)"):
+        _masked_sequence_model(layers.LastValidStep(), go_backwards=True)
