@@ -109,6 +109,11 @@ def _zeroed_steps(mask: np.ndarray, go_backwards: bool, unroll: bool) -> np.ndar
     return ~processing_mask
 
 
+def _nonzero_start(kind: str) -> list:
+    """An ``initial_state`` of 0.5 everywhere: ``[h, c]`` for an LSTM, ``[h]`` otherwise."""
+    return [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * (2 if kind == "LSTM" else 1)
+
+
 def _row_alone(layer, inputs, mask, row):
     """The layer on row ``row`` cut to its valid steps (in input order), as a batch of one."""
     return layer(inputs[row : row + 1, mask[row]])
@@ -245,8 +250,7 @@ def test_the_default_output_equals_h_except_zeroed_rows(
     Every case starts from a non-zero `initial_state`, so a row's "starting state" is not zeros.
     """
     mask = _masks("post" if padding == "none" else padding)
-    state_count = 2 if kind == "LSTM" else 1
-    start = [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * state_count
+    start = _nonzero_start(kind)
     call = {"initial_state": start} if padding == "none" else {"mask": mask, "initial_state": start}
     inputs = _inputs(mask)
     options = {
@@ -291,8 +295,7 @@ def test_the_output_at_a_valid_step_is_h_at_that_step(
         "zero_output_for_mask": zero_output_for_mask,
     }
     layer = _layer(kind, return_sequences=True, return_state=True, **options)
-    state_count = 2 if kind == "LSTM" else 1
-    start = [np.full((len(LENGTHS), UNITS), 0.5, "float32")] * state_count  # not zeros
+    start = _nonzero_start(kind)
     sequence = _numpy(layer(inputs, mask=mask, initial_state=start))[0]  # processing order
     processing_mask = _processing_order(mask, go_backwards)
     for step in range(TIME):  # a step in processing order
