@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from itertools import product
 
 import keras
@@ -455,8 +456,14 @@ def test_bidirectional_default_output_is_both_final_states(kind, padding, merge_
 
 def _mask_after(layer):
     inputs = keras.Input((TIME, FEATURES))
-    output = layer(keras.layers.Masking()(inputs))
-    return getattr(output, "_keras_mask", None)
+    with warnings.catch_warnings(record=True) as caught:  # a layer that drops it warns
+        warnings.simplefilter("always")
+        output = layer(keras.layers.Masking()(inputs))
+    mask = getattr(output, "_keras_mask", None)
+    assert any("destroy the mask" in str(w.message) for w in caught) == (
+        mask is None and layer.supports_masking is False
+    )
+    return mask
 
 
 @stated_in("notebooks/02_padding_and_masking.ipynb")
@@ -494,7 +501,8 @@ def test_global_average_pooling_reads_the_mask_and_global_max_pooling_does_not(p
     with pytest.warns(UserWarning, match="does not support masking"):
         pooled = keras.layers.GlobalMaxPooling1D()(keras.layers.Masking()(inputs))
     assert getattr(pooled, "_keras_mask", None) is None
-    maximum = keras.ops.convert_to_numpy(keras.Model(inputs, pooled)(sequence))
+    with pytest.warns(UserWarning, match="does not support masking"):  # again, when called
+        maximum = keras.ops.convert_to_numpy(keras.Model(inputs, pooled)(sequence))
     np.testing.assert_allclose(maximum, sequence.max(axis=1), atol=ATOL)
     assert np.all(maximum[~mask.all(axis=1)] == 0)
 
