@@ -76,46 +76,59 @@ def test_numpy_tf1_cell_matches_keras_with_converted_weights():
 
 
 # Runs in a fresh process with TF_USE_LEGACY_KERAS=1, where tf.compat.v1 has TF1's own cells
-# and dynamic_rnn; it reads a padded batch and a cell class name on stdin, sets the cell's
-# weights to seeded random values (so that no two gate blocks start out equal, as TF1's
-# initial biases do) and prints what TF1 computed.
+# and dynamic_rnn; it reads a list of runs on stdin (a padded batch and a cell class name each),
+# sets each cell's weights to seeded random values (so that no two gate blocks start out
+# equal, as TF1's initial biases do) and prints what TF1 computed, one JSON line per run.
+# One process for every run: importing TensorFlow is most of the cost.
 TF1_SCRIPT = """
 import json, sys, warnings
 warnings.simplefilter("ignore")
 import numpy as np, tensorflow as tf
 tf.get_logger().setLevel("ERROR")
-given = json.load(sys.stdin)
-inputs = np.asarray(given["inputs"], "float32")
-cell = getattr(tf.compat.v1.nn.rnn_cell, given["cell"])(given["units"], **given["options"])
-cell.build(tf.TensorShape([None, inputs.shape[-1]]))
-initial = [weight.numpy().tolist() for weight in cell.weights]
-rng = np.random.default_rng(given["seed"])
-for weight in cell.weights:
-    weight.assign(rng.normal(scale=0.5, size=weight.shape).astype("float32"))
-outputs, state = tf.compat.v1.nn.dynamic_rnn(
-    cell, inputs, sequence_length=given["lengths"], dtype=tf.float32)
-states = state._asdict() if hasattr(state, "_asdict") else {"h": state}
-print(json.dumps({
-    "state_type": type(state).__name__,
-    "names": [weight.name for weight in cell.weights],
-    "initial_weights": initial,
-    "weights": [weight.numpy().tolist() for weight in cell.weights],
-    "outputs": outputs.numpy().tolist(),
-    "state": {name: value.numpy().tolist() for name, value in states.items()},
-}))
+
+def run(given):
+  inputs = np.asarray(given["inputs"], "float32")
+  cell = getattr(tf.compat.v1.nn.rnn_cell, given["cell"])(given["units"], **given["options"])
+  cell.build(tf.TensorShape([None, inputs.shape[-1]]))
+  initial = [weight.numpy().tolist() for weight in cell.weights]
+  rng = np.random.default_rng(given["seed"])
+  for weight in cell.weights:
+      weight.assign(rng.normal(scale=0.5, size=weight.shape).astype("float32"))
+  outputs, state = tf.compat.v1.nn.dynamic_rnn(
+      cell, inputs, sequence_length=given["lengths"], dtype=tf.float32)
+  states = state._asdict() if hasattr(state, "_asdict") else {"h": state}
+  print(json.dumps({
+      "state_type": type(state).__name__,
+      "names": [weight.name for weight in cell.weights],
+      "initial_weights": initial,
+      "weights": [weight.numpy().tolist() for weight in cell.weights],
+      "outputs": outputs.numpy().tolist(),
+      "state": {name: value.numpy().tolist() for name, value in states.items()},
+  }))
+
+for given in json.load(sys.stdin):
+    run(given)
 """
 
 
-def run_tf1(cell, batch, units, seed, **options):
-    """TF1's own ``cell`` class (``"LSTMCell"``, ``"GRUCell"``) run by ``dynamic_rnn`` on ``batch``."""
-    given = {"cell": cell, "units": units, "options": options, "seed": seed,
-             "inputs": batch.inputs.tolist(), "lengths": batch.lengths.tolist()}  # fmt: skip
+def run_tf1(runs):
+    """TF1's own cell classes (``"LSTMCell"``, ``"GRUCell"``) run by ``dynamic_rnn``, one process.
+
+    ``runs``: ``(cell, batch, units, seed, options)`` each; returns one result per run.
+    """
+    given = [{"cell": cell, "units": units, "options": options, "seed": seed,
+              "inputs": batch.inputs.tolist(), "lengths": batch.lengths.tolist()}
+             for cell, batch, units, seed, options in runs]  # fmt: skip
     result = subprocess.run(
         [sys.executable, "-c", TF1_SCRIPT], input=json.dumps(given), capture_output=True,
         text=True, env={**os.environ, "TF_USE_LEGACY_KERAS": "1"}, cwd=ROOT, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    tf1 = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = result.stdout.strip().splitlines()[-len(runs) :]
+    return [_tf1_result(json.loads(line)) for line in lines]
+
+
+def _tf1_result(tf1):
     assert tf1["weights"] != tf1["initial_weights"]  # dynamic_rnn kept the seeded weights
     return {
         "state_type": tf1["state_type"],
@@ -127,12 +140,27 @@ def run_tf1(cell, batch, units, seed, **options):
     }
 
 
+BATCH = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
+UNITS, FORGET_BIAS = 4, 0.7
+
+
+@pytest.fixture(scope="module")
+def tf1_runs():
+    """TF1's LSTMCell and GRUCell on the same padded batch, in one TensorFlow process."""
+    lstm, gru = run_tf1(
+        [
+            ("LSTMCell", BATCH, UNITS, 2, {"forget_bias": FORGET_BIAS}),
+            ("GRUCell", BATCH, UNITS, 3, {}),
+        ]
+    )
+    return {"LSTMCell": lstm, "GRUCell": gru}
+
+
 @pytest.mark.slow
-def test_real_tf1_dynamic_rnn_matches_keras_with_converted_weights():
+def test_real_tf1_dynamic_rnn_matches_keras_with_converted_weights(tf1_runs):
     """TF1's own LSTMCell + dynamic_rnn (tf-keras), then its weights converted into Keras 3."""
-    batch = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
-    units, forget_bias = 4, 0.7
-    tf1 = run_tf1("LSTMCell", batch, units, seed=2, forget_bias=forget_bias)
+    batch, units, forget_bias = BATCH, UNITS, FORGET_BIAS
+    tf1 = tf1_runs["LSTMCell"]
     assert tf1["state_type"] == "LSTMStateTuple"
 
     layer = keras.layers.LSTM(units, return_sequences=True, return_state=True)
@@ -146,11 +174,10 @@ def test_real_tf1_dynamic_rnn_matches_keras_with_converted_weights():
 
 
 @pytest.mark.slow
-def test_real_tf1_gru_cell_matches_keras_gru_reset_after_false():
+def test_real_tf1_gru_cell_matches_keras_gru_reset_after_false(tf1_runs):
     """TF1's own GRUCell + dynamic_rnn, then its weights converted into GRU(reset_after=False)."""
-    batch = data.padded_batch([5, 3, 2], features=2, seed=1)  # (3, 5, 2)
-    units = 4
-    tf1 = run_tf1("GRUCell", batch, units, seed=3)
+    batch, units = BATCH, UNITS
+    tf1 = tf1_runs["GRUCell"]
     assert tf1["state_type"] == "EagerTensor"  # the state is one tensor: h
     assert ["/".join(name.split("/")[-2:]) for name in tf1["names"]] == [
         "gates/kernel:0", "gates/bias:0", "candidate/kernel:0", "candidate/bias:0",
