@@ -25,12 +25,12 @@ def inputs() -> np.ndarray:
 
 
 def _file_rank(item: pytest.Item) -> int:
-    """0 the browser check, 1 a notebook, 2 a file with slow tests, 3 the rest."""
+    """0 the browser check, 1 a file with slow tests, 2 a notebook, 3 the rest."""
     if item.path.is_relative_to(ROOT / "tests" / "site"):
         return 0
     if item.path.suffix == ".ipynb":
-        return 1
-    return 2 if item.get_closest_marker("slow") else 3
+        return 2
+    return 1 if item.get_closest_marker("slow") else 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

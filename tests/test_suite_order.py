@@ -13,4 +13,4 @@ def test_long_files_come_first_and_files_stay_whole(request):
               if index == 0 or items[index - 1].path != path]  # fmt: skip
     assert blocks == files
     if any(path.suffix == ".ipynb" for path in files):
-        assert ranks[files[0]] <= 1, "the browser check or a notebook should run first"
+        assert ranks[files[0]] <= 2, "the browser check, a slow file or a notebook runs first"
