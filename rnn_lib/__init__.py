@@ -13,6 +13,7 @@ Modules (one concern each):
     legacy   TF1 LSTMCell/GRUCell <-> Keras 3 LSTM/GRU(reset_after=False) weight conversion
     plot     figures of sequence outputs with their padding drawn in
     reference  NumPy SimpleRNN/GRU/LSTM recurrences reading a Keras layer's weights
+    stateful   the batch layout a stateful layer needs; resetting a model's states
 """
 
 from rnn_lib.runtime import (
@@ -66,6 +67,11 @@ from rnn_lib.shapes import (  # noqa: E402
     output_names,
     run_named,
 )
+from rnn_lib.stateful import (  # noqa: E402
+    ResetStatesCallback,
+    reset_states,
+    stateful_batches,
+)
 
 __version__ = "0.1.0"
 
@@ -76,6 +82,7 @@ __all__ = [
     "NamedOutputs",
     "OutputGrid",
     "PaddedBatch",
+    "ResetStatesCallback",
     "ZeroMaskedSteps",
     "bidirectional_final_steps",
     "bidirectional_grid",
@@ -101,9 +108,11 @@ __all__ = [
     "plot_history",
     "plot_sequence",
     "reproduce",
+    "reset_states",
     "run_named",
     "setup_notebook",
     "split_directions",
+    "stateful_batches",
     "tf1_gru_to_keras",
     "tf1_lstm_to_keras",
     "version_table",

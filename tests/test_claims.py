@@ -18,7 +18,7 @@ import functools
 import re
 import sys
 import warnings
-from itertools import product
+from itertools import pairwise, product
 
 import keras
 import nbformat
@@ -578,6 +578,65 @@ def test_a_layer_keeps_no_state_between_calls_unless_stateful(kind):
     assert not np.allclose(first, second)
     stateful.reset_state()
     np.testing.assert_allclose(keras.ops.convert_to_numpy(stateful(inputs)), first, atol=ATOL)
+
+
+# ----- long sequences in chunks -----
+
+CHUNKINGS = {"2+3": [2, 3], "1+1+1+1+1": [1, 1, 1, 1, 1], "4+1": [4, 1]}
+
+
+def _chunks(inputs, sizes):
+    edges = np.cumsum([0, *sizes])
+    return [inputs[:, start:end] for start, end in pairwise(edges)]
+
+
+@stated_in("notebooks/09_stateful_and_chunks.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+@pytest.mark.parametrize("unroll", [False, True])
+def test_carrying_the_state_across_chunks_equals_one_call(kind, chunking, unroll):
+    """Passing each chunk's final states as `initial_state` to the next chunk gives the same outputs and final states as one call on the whole sequence (for a layer that reads forward, without a mask)."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    layer = _layer(kind, return_sequences=True, return_state=True, unroll=unroll)
+    whole, *whole_states = _numpy(layer(inputs))
+    outputs, states = [], None
+    for chunk in _chunks(inputs, CHUNKINGS[chunking]):  # (batch, chunk_time, features)
+        sequence, *states = layer(chunk, initial_state=states)
+        outputs.append(keras.ops.convert_to_numpy(sequence))
+    np.testing.assert_allclose(np.concatenate(outputs, axis=1), whole, atol=ATOL)
+    for state, whole_state in zip(_numpy(states), whole_states, strict=True):
+        np.testing.assert_allclose(state, whole_state, atol=ATOL)
+
+
+@stated_in("notebooks/09_stateful_and_chunks.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("chunking", CHUNKINGS)
+def test_a_stateful_layer_over_chunks_equals_one_call(kind, chunking):
+    """A `stateful=True` layer called on consecutive chunks gives the same outputs as one call on the whole sequence, and after `reset_state()` it starts again from zeros."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    plain = _layer(kind, return_sequences=True)
+    whole = keras.ops.convert_to_numpy(plain(inputs))
+    stateful = shapes.make_layer(kind, UNITS, return_sequences=True, stateful=True)
+    stateful.build((len(LENGTHS), None, FEATURES))
+    stateful.set_weights(plain.get_weights())
+    for _ in range(2):  # the second time after reset_state()
+        chunks = _chunks(inputs, CHUNKINGS[chunking])
+        outputs = [keras.ops.convert_to_numpy(stateful(chunk)) for chunk in chunks]
+        np.testing.assert_allclose(np.concatenate(outputs, axis=1), whole, atol=ATOL)
+        stateful.reset_state()
+
+
+@stated_in("notebooks/09_stateful_and_chunks.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+def test_without_stateful_a_rows_result_does_not_depend_on_the_other_rows(kind):
+    """Without `stateful=True`, a row's result does not depend on the other rows of the batch."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    layer = _layer(kind, return_sequences=True, return_state=True)
+    together = _numpy(layer(inputs))
+    for row in range(len(LENGTHS)):
+        alone = _numpy(layer(inputs[row : row + 1]))
+        for tensor, tensor_alone in zip(together, alone, strict=True):
+            np.testing.assert_allclose(tensor[row : row + 1], tensor_alone, atol=ATOL)
 
 
 # ----- the claims as the book states them -----
