@@ -590,7 +590,7 @@ def _chunks(inputs, sizes):
     return [inputs[:, start:end] for start, end in pairwise(edges)]
 
 
-@stated_in("notebooks/09_stateful_and_chunks.ipynb")
+@stated_in("notebooks/09_stateful_and_chunks.ipynb", "book/misconceptions.md")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("chunking", CHUNKINGS)
 @pytest.mark.parametrize("unroll", [False, True])
