@@ -58,7 +58,8 @@ def stateful_batches(series: Any, batch_size: int, timesteps: int) -> np.ndarray
     Returns a new array with the dtype of ``series``.
 
     Raises:
-        TypeError: ``series`` is not an array or tensor, or not numeric (bool included);
+        TypeError: ``series`` is not an array or tensor, or not real numeric (bool and
+            complex included);
             ``batch_size`` or ``timesteps`` is not an int.
         ValueError: ``series`` is not rank 1 or 2, has no feature, holds NaN or
             infinity, or is shorter than ``batch_size * timesteps``; ``batch_size`` or
@@ -70,8 +71,8 @@ def stateful_batches(series: Any, batch_size: int, timesteps: int) -> np.ndarray
             "series: expected a rank-1 (time,) or rank-2 (time, features) array, "
             f"got shape {tuple(array.shape)}"
         )
-    if not np.issubdtype(array.dtype, np.number):  # bool is not a number
-        raise TypeError(f"series: expected a numeric array, got dtype {array.dtype}")
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):  # nor is bool
+        raise TypeError(f"series: expected a real numeric array, got dtype {array.dtype}")
     batch_size = _checks.positive_int("batch_size", batch_size)
     timesteps = _checks.positive_int("timesteps", timesteps)
     if array.ndim == 1:
@@ -91,7 +92,7 @@ def stateful_batches(series: Any, batch_size: int, timesteps: int) -> np.ndarray
     batches = time // needed
     kept = array[: needed * batches]  # (batch_size * batches * timesteps, features)
     rows = kept.reshape(batch_size, batches, timesteps, features)  # row i: segment i
-    return np.ascontiguousarray(rows.transpose(1, 0, 2, 3))  # (batches, batch, time, feat)
+    return rows.transpose(1, 0, 2, 3).copy()  # (batches, batch, time, feat), never a view
 
 
 def reset_states(model: keras.layers.Layer) -> list[str]:
@@ -103,7 +104,8 @@ def reset_states(model: keras.layers.Layer) -> list[str]:
     layers of nested models, both directions of a ``Bidirectional``, layers tracked by a
     custom layer, and ``model`` itself if it is such a layer. Layers built with
     ``stateful=False`` keep no state and are left alone. A stateful layer not built yet
-    has no state variables: nothing to reset, its first call starts from zeros.
+    has no state variables: nothing to reset (its first call starts from zeros), and it
+    is not listed.
 
     Returns the names of the layers reset, in Keras' traversal order (empty if none).
 
@@ -115,19 +117,26 @@ def reset_states(model: keras.layers.Layer) -> list[str]:
     names = []
     # _flatten_layers: the walk Keras itself uses for summary() and trainable.
     for layer in model._flatten_layers(include_self=True, recursive=True):
-        if isinstance(layer, keras.layers.RNN) and layer.stateful:
+        if isinstance(layer, keras.layers.RNN) and layer.stateful and layer.built:
             layer.reset_state()
             names.append(layer.name)
     return names
 
 
 class ResetStatesCallback(keras.callbacks.Callback):
-    """Reset every stateful recurrent layer at the start of each epoch of ``fit``.
+    """Reset every stateful recurrent layer at the start of each epoch, and of each evaluation.
 
     ``fit`` itself never resets states: without this callback, epoch 2 starts from the
-    states epoch 1 ended with. Use with ``shuffle=False`` and the layout of
-    :func:`stateful_batches`. Resets through :func:`reset_states`.
+    states epoch 1 ended with, and the validation of ``fit`` (``validation_data=``) starts
+    from the states training ended with, as if the validation rows continued the last
+    training batch. This callback resets at ``on_epoch_begin`` and ``on_test_begin``
+    (the validation of ``fit``, or ``evaluate`` when given the callback). Use with
+    ``shuffle=False`` and the layout of :func:`stateful_batches`. Resets through
+    :func:`reset_states`.
     """
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        reset_states(self.model)
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
         reset_states(self.model)

@@ -125,8 +125,10 @@ def test_a_stateful_layer_fed_the_layout_reads_each_row_as_one_sequence():
          r"series: expected a rank-1 \(time,\) or rank-2 \(time, features\) array, got shape \(20, 2, 1\)"),
         ((np.zeros(()), 2, 3), ValueError,
          r"series: expected a rank-1 \(time,\) or rank-2 \(time, features\) array, got shape \(\)"),
-        ((np.array(["a"] * 20), 2, 3), TypeError, "series: expected a numeric array, got dtype <U1"),
-        ((np.ones(20, bool), 2, 3), TypeError, "series: expected a numeric array, got dtype bool"),
+        ((np.array(["a"] * 20), 2, 3), TypeError, "series: expected a real numeric array, got dtype <U1"),
+        ((np.ones(20, bool), 2, 3), TypeError, "series: expected a real numeric array, got dtype bool"),
+        ((np.ones(20, complex), 2, 3), TypeError,
+         "series: expected a real numeric array, got dtype complex128"),
         ((np.zeros((20, 0)), 2, 3), ValueError,
          r"series: expected at least one feature, got shape \(20, 0\)"),
         ((np.zeros(20), 0, 3), ValueError, "batch_size: expected a positive int, got 0"),
@@ -209,7 +211,7 @@ def test_a_layer_a_stateless_model_and_an_unbuilt_layer():
 
     stateless = keras.Sequential([keras.Input((TIME, FEATURES)), keras.layers.LSTM(UNITS)])
     assert reset_states(stateless) == []
-    assert reset_states(keras.layers.GRU(UNITS, stateful=True, name="unbuilt")) == ["unbuilt"]
+    assert reset_states(keras.layers.GRU(UNITS, stateful=True, name="unbuilt")) == []
 
 
 @pytest.mark.parametrize(
@@ -263,3 +265,43 @@ def test_the_callback_resets_at_every_epoch(with_reset):
         assert peek.sums == [0.0, 0.0, 0.0]  # also before the first epoch
     else:
         assert all(total > 0 for total in peek.sums)  # fit itself never resets
+
+
+@pytest.mark.parametrize(("batch_size", "timesteps"), [(1, 5), (2, 10), (4, 5)])
+def test_the_layout_is_never_a_view_of_the_series(batch_size, timesteps):
+    series = np.arange(20.0)
+    layout = stateful_batches(series, batch_size, timesteps)
+    assert not np.shares_memory(layout, series)
+
+
+class StateAtFirstValidationBatch(keras.callbacks.Callback):
+    """Record the kept h of the stateful layer when the validation of each epoch starts."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer, self.sums = layer, []
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if batch == 0:
+            state = keras.ops.convert_to_numpy(self.layer.states[0])
+            self.sums.append(float(np.abs(state).sum()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_reset", [False, True])
+def test_the_callback_resets_before_validation(with_reset):
+    keras.utils.set_random_seed(0)
+    layer = keras.layers.LSTM(UNITS, stateful=True)
+    model = keras.Sequential([keras.Input(batch_shape=(BATCH, TIME, FEATURES)), layer])
+    model.compile(optimizer="sgd", loss="mse")
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2 * BATCH, TIME, FEATURES)).astype("float32")
+    y = rng.normal(size=(2 * BATCH, UNITS)).astype("float32")
+    peek = StateAtFirstValidationBatch(layer)
+    callbacks = [ResetStatesCallback(), peek] if with_reset else [peek]
+    model.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0,
+              validation_data=(x, y), callbacks=callbacks)  # fmt: skip
+    if with_reset:
+        assert peek.sums == [0.0, 0.0]
+    else:
+        assert all(total > 0 for total in peek.sums)  # validation continues training's state
