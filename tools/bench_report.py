@@ -125,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_make_test:
         command_seconds(["make", "--no-print-directory", "test"])  # warm-up: caches, .pyc
         for _ in range(TEST_RUNS):
-            seconds, returncode, _ = command_seconds(["make", "--no-print-directory", "test"])
+            seconds, returncode, output = command_seconds(["make", "--no-print-directory", "test"])
             test_runs.append(seconds)
             test_rc = test_rc or returncode
             print(f"measured make test: {seconds:.1f} s (exit {returncode})", flush=True)
+            if returncode:  # keep what failed: a flaky test must be findable afterwards
+                failed = ROOT / "_build" / f"bench_make_test_{len(test_runs)}.log"
+                failed.write_text(output)
+                print(f"  its output: {failed.relative_to(ROOT)}", flush=True)
     # This machine's speed drifts by several seconds between runs: the median of three.
     test_s = statistics.median(test_runs) if test_runs else float("nan")
 
