@@ -235,21 +235,26 @@ def test_reset_states_bad_input(model, message):
 
 
 class StateAtFirstBatch(keras.callbacks.Callback):
-    """Record the kept h of the stateful layer when each epoch's first batch starts."""
+    """Record the kept h of the stateful layer when each epoch's (or validation's) first batch starts."""
 
     def __init__(self, layer):
         super().__init__()
-        self.layer, self.sums = layer, []
+        self.layer, self.train, self.validation = layer, [], []
+
+    def _record(self, batch, sums):
+        if batch == 0:
+            sums.append(float(np.abs(keras.ops.convert_to_numpy(self.layer.states[0])).sum()))
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch == 0:
-            state = keras.ops.convert_to_numpy(self.layer.states[0])
-            self.sums.append(float(np.abs(state).sum()))
+        self._record(batch, self.train)
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._record(batch, self.validation)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("with_reset", [False, True])
-def test_the_callback_resets_at_every_epoch(with_reset):
+def test_the_callback_resets_at_every_epoch_and_before_validation(with_reset):
     keras.utils.set_random_seed(0)
     layer = keras.layers.LSTM(UNITS, stateful=True)
     model = keras.Sequential([keras.Input(batch_shape=(BATCH, TIME, FEATURES)), layer])
@@ -260,11 +265,13 @@ def test_the_callback_resets_at_every_epoch(with_reset):
     model(x[:BATCH])  # a call before fit leaves a state behind
     peek = StateAtFirstBatch(layer)
     callbacks = [ResetStatesCallback(), peek] if with_reset else [peek]
-    model.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0, callbacks=callbacks)
+    model.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0,
+              validation_data=(x, y), callbacks=callbacks)  # fmt: skip
     if with_reset:
-        assert peek.sums == [0.0, 0.0, 0.0]  # also before the first epoch
-    else:
-        assert all(total > 0 for total in peek.sums)  # fit itself never resets
+        assert peek.train == [0.0, 0.0, 0.0]  # also before the first epoch
+        assert peek.validation == [0.0, 0.0, 0.0]
+    else:  # fit itself never resets; validation continues training's state
+        assert all(total > 0 for total in peek.train + peek.validation)
 
 
 @pytest.mark.parametrize(("batch_size", "timesteps"), [(1, 5), (2, 10), (4, 5)])
@@ -272,36 +279,3 @@ def test_the_layout_is_never_a_view_of_the_series(batch_size, timesteps):
     series = np.arange(20.0)
     layout = stateful_batches(series, batch_size, timesteps)
     assert not np.shares_memory(layout, series)
-
-
-class StateAtFirstValidationBatch(keras.callbacks.Callback):
-    """Record the kept h of the stateful layer when the validation of each epoch starts."""
-
-    def __init__(self, layer):
-        super().__init__()
-        self.layer, self.sums = layer, []
-
-    def on_test_batch_begin(self, batch, logs=None):
-        if batch == 0:
-            state = keras.ops.convert_to_numpy(self.layer.states[0])
-            self.sums.append(float(np.abs(state).sum()))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("with_reset", [False, True])
-def test_the_callback_resets_before_validation(with_reset):
-    keras.utils.set_random_seed(0)
-    layer = keras.layers.LSTM(UNITS, stateful=True)
-    model = keras.Sequential([keras.Input(batch_shape=(BATCH, TIME, FEATURES)), layer])
-    model.compile(optimizer="sgd", loss="mse")
-    rng = np.random.default_rng(1)
-    x = rng.normal(size=(2 * BATCH, TIME, FEATURES)).astype("float32")
-    y = rng.normal(size=(2 * BATCH, UNITS)).astype("float32")
-    peek = StateAtFirstValidationBatch(layer)
-    callbacks = [ResetStatesCallback(), peek] if with_reset else [peek]
-    model.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0,
-              validation_data=(x, y), callbacks=callbacks)  # fmt: skip
-    if with_reset:
-        assert peek.sums == [0.0, 0.0]
-    else:
-        assert all(total > 0 for total in peek.sums)  # validation continues training's state
