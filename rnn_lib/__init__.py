@@ -5,7 +5,7 @@ Importing the package first imports TensorFlow quietly (see
 shows no TensorFlow start-up log lines.
 
 Modules (one concern each):
-    runtime  quiet TensorFlow import, seeding, captured warnings, the versions cell
+    runtime  quiet TensorFlow import, seeding, captured warnings, errors as one line, the versions cell
     shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
     data     seeded padded batches (post or pre padding), with lengths and mask
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
@@ -18,6 +18,7 @@ Modules (one concern each):
 
 from rnn_lib.runtime import (
     captured_warnings,
+    error_line,
     import_tensorflow_quietly,
     setup_notebook,
     version_table,
@@ -88,6 +89,7 @@ __all__ = [
     "bidirectional_grid",
     "captured_warnings",
     "describe_layer",
+    "error_line",
     "first_valid_indices",
     "import_tensorflow_quietly",
     "keras_gru_to_tf1",

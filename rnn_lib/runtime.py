@@ -35,6 +35,7 @@ from typing import Any
 __all__ = [
     "QUIET_ENVIRONMENT",
     "captured_warnings",
+    "error_line",
     "import_tensorflow_quietly",
     "is_startup_noise",
     "setup_notebook",
@@ -171,6 +172,34 @@ class _ListHandler(logging.Handler):
         # path in a notebook, so it is dropped to keep the output reproducible.
         first_line = re.sub(r"^From .+?:\d+: ", "", first_line)
         self.messages.append(f"{record.levelname} (tensorflow): {first_line}")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_KERAS_HEADER = re.compile(r"^Exception encountered when calling .+\.$")
+
+
+def error_line(error: BaseException) -> str:
+    """An exception as the one line a reader would paste into a search box.
+
+    ``"<ExceptionType>: <message>"``, where the message is the first non-empty line of
+    ``str(error)`` once terminal colour codes are removed, skipping the
+    ``Exception encountered when calling X.call().`` header that Keras puts before
+    the message of an error raised inside a layer call. Example::
+
+        >>> error_line(ValueError("units: expected a positive int, got -1"))
+        'ValueError: units: expected a positive int, got -1'
+        >>> error_line(ValueError("Exception encountered when calling LSTM.call().\\n\\n"
+        ...                       "\\x1b[1mToo few leaves.\\x1b[0m\\n\\nArguments received ..."))
+        'ValueError: Too few leaves.'
+    """
+    if not isinstance(error, BaseException):
+        raise TypeError(f"error: expected an exception, got {type(error).__name__}")
+    lines = [line.strip() for line in _ANSI.sub("", str(error)).splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and _KERAS_HEADER.match(lines[0]):
+        lines = lines[1:]
+    message = lines[0] if lines else ""
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 @contextmanager

@@ -213,3 +213,39 @@ def test_captured_warnings_drops_the_location_of_deprecation_notices():
             "From /tmp/ipykernel_4242/123.py:3: dynamic_rnn (from x) is deprecated.\nMore"
         )
     assert messages == ["WARNING (tensorflow): dynamic_rnn (from x) is deprecated."]
+
+
+# ----- error_line -----
+
+
+def test_error_line_gives_the_message_of_a_real_keras_layer_error():
+    """The header Keras puts before an error raised in a layer call, and its colour codes, go."""
+    import keras
+
+    states = [np.zeros((3, 4), "float32")] * 4  # a Bidirectional LSTM's four states
+    with pytest.raises(ValueError) as caught:
+        keras.layers.LSTM(4)(np.zeros((3, 6, 2), "float32"), initial_state=states)
+    assert "Exception encountered when calling" in str(caught.value)  # what is dropped
+    line = runtime.error_line(caught.value)
+    assert line == "ValueError: Too few leaves for PyTreeSpec; expected: 4, got: 2."
+    assert "\x1b" not in line and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (ValueError("first line\nsecond line"), "ValueError: first line"),
+        (TypeError("\n\n  spaced  \n"), "TypeError: spaced"),
+        (KeyError(), "KeyError"),
+        (ValueError("Exception encountered when calling X.call()."), "ValueError: "
+         "Exception encountered when calling X.call()."),  # nothing after it: kept
+        (RuntimeError("\x1b[1mbold\x1b[0m"), "RuntimeError: bold"),
+    ],
+)  # fmt: skip
+def test_error_line_keeps_the_first_non_empty_line(error, expected):
+    assert runtime.error_line(error) == expected
+
+
+def test_error_line_rejects_what_is_not_an_exception():
+    with pytest.raises(TypeError, match="error: expected an exception, got str"):
+        runtime.error_line("ValueError: oops")
