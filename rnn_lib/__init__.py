@@ -5,7 +5,7 @@ Importing the package first imports TensorFlow quietly (see
 shows no TensorFlow start-up log lines.
 
 Modules (one concern each):
-    runtime  quiet TensorFlow import, seeding, captured warnings, errors as one line, the versions cell
+    runtime  quiet TensorFlow import, seeding, captured warnings, one-line errors, versions
     shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
     data     seeded padded batches (post or pre padding), with lengths and mask
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions

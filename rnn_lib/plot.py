@@ -16,7 +16,13 @@ from matplotlib.patches import Rectangle
 from rnn_lib import _checks
 from rnn_lib.extract import last_valid_indices, lengths_to_mask
 
-__all__ = ["plot_directions", "plot_forecast", "plot_history", "plot_sequence"]
+__all__ = [
+    "plot_attention",
+    "plot_directions",
+    "plot_forecast",
+    "plot_history",
+    "plot_sequence",
+]
 
 
 def _draw_panel(axis: Any, values: np.ndarray, valid: np.ndarray, marked: int, limit: float) -> Any:
@@ -143,6 +149,91 @@ def plot_directions(
         figure.suptitle(title)
     plt.close(figure)
     return figure
+
+
+def _labels(name: str, labels: Any, size: int, axis: str) -> list[str] | None:
+    """``labels`` as a list of ``size`` strings (one per ``axis`` step), or None if omitted."""
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not isinstance(labels, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name}: expected a sequence of str, got {_checks.type_name(labels)}")
+    if len(labels) != size:
+        raise ValueError(f"{name}: expected {size} labels, one per {axis}, got {len(labels)}")
+    wrong = [_checks.type_name(label) for label in labels if not isinstance(label, str)]
+    if wrong:
+        raise TypeError(f"{name}: expected a sequence of str, got items of type {wrong[0]}")
+    return list(labels)
+
+
+def plot_attention(
+    scores: Any,
+    *,
+    source_mask: Any = None,
+    source_labels: Any = None,
+    target_labels: Any = None,
+    title: str | None = None,
+) -> Figure:
+    """One example's attention weights: a heatmap of decoder steps over source steps.
+
+    Args:
+        scores: ``(target_time, source_time)`` attention weights in ``[0, 1]``: row ``t``
+            is how decoder step ``t`` spreads its attention over the source steps (e.g.
+            one row of the scores of ``keras.layers.Attention(...,
+            return_attention_scores=True)``, or of :func:`rnn_lib.greedy_decode`'s extras).
+        source_mask: ``(source_time,)`` bool, True at valid source steps; all valid if
+            omitted. Padded source steps are hatched and their tick labelled ``"pad"``.
+        source_labels: ``source_time`` strings, e.g. the source tokens; step numbers if
+            omitted (``"pad"`` at padded steps).
+        target_labels: ``target_time`` strings, e.g. the decoded tokens; step numbers
+            if omitted.
+        title: the figure's title.
+
+    The colour scale is fixed to ``[0, 1]``, so figures of different examples compare.
+    """
+    values = _checks.as_rank("scores", scores, 2, "(target_time, source_time)").astype(float)
+    _checks.nonempty("scores", values.shape, "(target_time, source_time)")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("scores: expected finite attention weights, got NaN or infinity")
+    if values.min() < -1e-6 or values.max() > 1 + 1e-6:
+        raise ValueError(
+            "scores: expected attention weights in [0, 1], "
+            f"got values from {values.min():.3g} to {values.max():.3g}"
+        )
+    target_time, source_time = values.shape
+    if source_mask is None:
+        valid = np.ones(source_time, dtype=bool)
+    else:
+        valid = _checks.as_array("source_mask", source_mask)
+    if valid.shape != (source_time,) or valid.dtype != np.bool_:
+        raise ValueError(
+            f"source_mask: expected a bool array of shape {(source_time,)} (source_time,), "
+            f"got {valid.dtype} {tuple(valid.shape)}"
+        )
+    if not valid.any():
+        raise ValueError("source_mask: expected at least one valid source step, got none")
+    columns = _labels("source_labels", source_labels, source_time, "source step")
+    rows = _labels("target_labels", target_labels, target_time, "target step")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected a str, got {_checks.type_name(title)}")
+
+    figure, axis = plt.subplots(figsize=(2.2 + 0.55 * source_time, 1.2 + 0.45 * target_time))
+    image = axis.imshow(values, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    for step in np.flatnonzero(valid):  # see-through hatch: the weights stay visible
+        axis.add_patch(
+            Rectangle(
+                (step - 0.5, -0.5), 1, target_time, fill=False, hatch="///",
+                edgecolor=(0.3, 0.3, 0.3, 0.6), linewidth=0,
+            )
+        )  # fmt: skip
+    if columns is None:
+        columns = [str(step) if valid[step] else "pad" for step in range(source_time)]
+    axis.set_xticks(range(source_time), columns)
+    axis.set_yticks(range(target_time), rows or [str(step) for step in range(target_time)])
+    padded = "" if valid.all() else "  (hatched: padding)"
+    axis.set_xlabel(f"source step{padded}")
+    axis.set_ylabel("target step")
+    figure.colorbar(image, ax=axis, label="attention weight")
+    return _finish(figure, title)
 
 
 def plot_history(

@@ -110,3 +110,83 @@ def test_plot_forecast_draws_truth_and_each_forecast():
 def test_history_and_forecast_bad_input(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+# ----- plot_attention -----
+
+
+def attention_scores(target_time=4, source_time=5, valid=5):
+    """Softmax rows over the first ``valid`` source steps, zeros on the padded ones."""
+    logits = np.random.default_rng(0).normal(size=(target_time, valid))
+    weights = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
+    return np.pad(weights, [(0, 0), (0, source_time - valid)])
+
+
+def hatched_columns(axis):
+    return sorted(p.get_x() + 0.5 for p in axis.patches if p.get_hatch())
+
+
+def test_plot_attention_hatches_exactly_the_padded_source_steps():
+    scores = attention_scores(valid=3)  # (target_time 4, source_time 5)
+    mask = np.array([True, True, True, False, False])
+    before = plt.get_fignums()
+    figure = plot.plot_attention(scores, source_mask=mask, title="example 0")
+    assert isinstance(figure, Figure)
+    assert plt.get_fignums() == before  # nothing left open in pyplot
+    axis, colorbar = figure.axes
+    assert hatched_columns(axis) == [3.0, 4.0]
+    assert all(p.get_height() == 4 for p in axis.patches)  # each over every target step
+    (image,) = axis.images
+    np.testing.assert_array_equal(image.get_array(), scores)
+    assert image.get_clim() == (0.0, 1.0)
+    assert colorbar.get_ylabel() == "attention weight"
+    assert [label.get_text() for label in axis.get_xticklabels()] == ["0", "1", "2", "pad", "pad"]
+    assert [label.get_text() for label in axis.get_yticklabels()] == ["0", "1", "2", "3"]
+    assert axis.get_xlabel() == "source step  (hatched: padding)"
+    assert axis.get_ylabel() == "target step"
+    assert figure.texts[0].get_text() == "example 0"  # the suptitle
+    figure.canvas.draw()
+
+
+def test_plot_attention_labels_and_no_mask():
+    scores = attention_scores(target_time=3, source_time=4, valid=4)
+    figure = plot.plot_attention(
+        scores, source_labels=["7", "3", "1", "<pad>"], target_labels=("1", "3", "7")
+    )
+    axis = figure.axes[0]
+    assert hatched_columns(axis) == []
+    assert axis.get_xlabel() == "source step"
+    assert [label.get_text() for label in axis.get_xticklabels()] == ["7", "3", "1", "<pad>"]
+    assert [label.get_text() for label in axis.get_yticklabels()] == ["1", "3", "7"]
+    # the same hatching from a mask given as a tensor
+    import tensorflow as tf
+
+    masked = plot.plot_attention(scores, source_mask=tf.constant([True, False, True, False]))
+    assert hatched_columns(masked.axes[0]) == [1.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"scores": np.zeros((2, 3, 5))}, ValueError, r"^scores: expected a rank-2 tensor \(target_time, source_time\), got shape \(2, 3, 5\)$"),
+        ({"scores": np.zeros((0, 5))}, ValueError, r"^scores: expected at least one entry on every axis"),
+        ({"scores": [[0.5]]}, TypeError, "^scores: expected a NumPy array or a tensor, got list$"),
+        ({"scores": np.full((4, 5), np.nan)}, ValueError, "^scores: expected finite attention weights, got NaN or infinity$"),
+        ({"scores": np.full((4, 5), 1.5)}, ValueError, r"^scores: expected attention weights in \[0, 1\], got values from 1.5 to 1.5$"),
+        ({"scores": np.full((4, 5), -0.2)}, ValueError, r"^scores: expected attention weights in \[0, 1\], got values from -0.2 to -0.2$"),
+        ({"source_mask": np.ones(4, bool)}, ValueError, r"^source_mask: expected a bool array of shape \(5,\) \(source_time,\), got bool \(4,\)$"),
+        ({"source_mask": np.ones(5)}, ValueError, r"^source_mask: expected a bool array of shape \(5,\) \(source_time,\), got float64 \(5,\)$"),
+        ({"source_mask": np.zeros(5, bool)}, ValueError, "^source_mask: expected at least one valid source step, got none$"),
+        ({"source_labels": list("abcd")}, ValueError, "^source_labels: expected 5 labels, one per source step, got 4$"),
+        ({"target_labels": list("abcde")}, ValueError, "^target_labels: expected 4 labels, one per target step, got 5$"),
+        ({"source_labels": "abcde"}, TypeError, "^source_labels: expected a sequence of str, got str$"),
+        ({"target_labels": [1, 2, 3, 4]}, TypeError, "^target_labels: expected a sequence of str, got items of type int$"),
+        ({"title": 3}, TypeError, "^title: expected a str, got int$"),
+    ],
+)  # fmt: skip
+def test_plot_attention_bad_input(kwargs, error, message):
+    arguments = {"scores": attention_scores(), **kwargs}
+    before = plt.get_fignums()
+    with pytest.raises(error, match=message):
+        plot.plot_attention(arguments.pop("scores"), **arguments)
+    assert plt.get_fignums() == before
