@@ -13,6 +13,7 @@ Modules (one concern each):
     legacy   TF1 LSTMCell/GRUCell <-> Keras 3 LSTM/GRU(reset_after=False) weight conversion
     plot     figures of sequence outputs with their padding drawn in
     reference  NumPy SimpleRNN/GRU/LSTM recurrences reading a Keras layer's weights
+    seq2seq    Bidirectional states for a decoder, greedy decoding, the digit-reversal task
     stateful   the batch layout a stateful layer needs; resetting a model's states
 """
 
@@ -51,12 +52,21 @@ from rnn_lib.legacy import (  # noqa: E402
     tf1_lstm_to_keras,
 )
 from rnn_lib.plot import (  # noqa: E402
+    plot_attention,
     plot_directions,
     plot_forecast,
     plot_history,
     plot_sequence,
 )
 from rnn_lib.reference import parameter_count, reproduce  # noqa: E402
+from rnn_lib.seq2seq import (  # noqa: E402
+    GreedyDecoding,
+    ReversalTask,
+    concat_bidirectional_states,
+    greedy_decode,
+    reversal_task,
+    tokens_to_text,
+)
 from rnn_lib.shapes import (  # noqa: E402
     NamedOutputs,
     OutputGrid,
@@ -78,19 +88,23 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttentionPooling",
+    "GreedyDecoding",
     "LastValidStep",
     "MaskedTimeAverage",
     "NamedOutputs",
     "OutputGrid",
     "PaddedBatch",
     "ResetStatesCallback",
+    "ReversalTask",
     "ZeroMaskedSteps",
     "bidirectional_final_steps",
     "bidirectional_grid",
     "captured_warnings",
+    "concat_bidirectional_states",
     "describe_layer",
     "error_line",
     "first_valid_indices",
+    "greedy_decode",
     "import_tensorflow_quietly",
     "keras_gru_to_tf1",
     "keras_lstm_to_tf1",
@@ -105,18 +119,21 @@ __all__ = [
     "padded_batch",
     "padded_tokens",
     "parameter_count",
+    "plot_attention",
     "plot_directions",
     "plot_forecast",
     "plot_history",
     "plot_sequence",
     "reproduce",
     "reset_states",
+    "reversal_task",
     "run_named",
     "setup_notebook",
     "split_directions",
     "stateful_batches",
     "tf1_gru_to_keras",
     "tf1_lstm_to_keras",
+    "tokens_to_text",
     "version_table",
     "versions",
 ]

@@ -218,7 +218,7 @@ def plot_attention(
 
     figure, axis = plt.subplots(figsize=(2.2 + 0.55 * source_time, 1.2 + 0.45 * target_time))
     image = axis.imshow(values, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
-    for step in np.flatnonzero(valid):  # see-through hatch: the weights stay visible
+    for step in np.flatnonzero(~valid):  # see-through hatch: the weights stay visible
         axis.add_patch(
             Rectangle(
                 (step - 0.5, -0.5), 1, target_time, fill=False, hatch="///",
