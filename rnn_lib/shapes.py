@@ -414,4 +414,66 @@ def reference_markdown(
             f"| `Bidirectional({kind})` | `{mode!r}` | {sequences} | {state} | "
             f"{_returns_cell(named)} |"
         )
+    lines += _encoder_decoder_lines(inputs, units)
     return "\n".join(lines) + "\n"
+
+
+_ENCODER_DECODER_INTRO = """\
+A `Bidirectional` encoder's states, joined for a one-direction decoder of `2 * units` by
+`rnn_lib.concat_bidirectional_states` (each forward state concatenated with its backward
+state), and attention over a recurrent encoder's sequence. The decoder reads a target of
+{target_time} steps; the attention layers are called on `[query, value]`, the query being a
+decoder's sequence, {query}, and the value the encoder's, {value}. Where these come from:
+[Encoder-decoder beyond one layer](../notebooks/10_encoder_decoder_beyond_one_layer.ipynb)."""
+
+
+def _encoder_decoder_lines(inputs: np.ndarray, units: int) -> list[str]:
+    """The encoder-to-decoder section of the shape reference, from real Keras calls."""
+    from rnn_lib.seq2seq import concat_bidirectional_states
+
+    batch, timesteps, features = inputs.shape
+    rng = np.random.default_rng(1)
+    target = rng.normal(size=(batch, timesteps + 1, features)).astype("float32")
+    query = make_layer("LSTM", units, return_sequences=True)(target)
+    value = make_layer("LSTM", units, return_sequences=True)(inputs)
+    lines = [
+        "",
+        "## Encoder to decoder",
+        "",
+        _ENCODER_DECODER_INTRO.format(
+            target_time=timesteps + 1, query=tuple(query.shape), value=tuple(value.shape)
+        ),
+        "",
+        "| encoder | states handed over | decoder | decoder returns |",
+        "| --- | --- | --- | --- |",
+    ]
+    for kind in LAYER_KINDS:
+        encoder = make_bidirectional(kind, units, "concat", return_state=True)
+        names = output_names(encoder)[1:]
+        states = list(encoder(inputs))[1:]
+        joined = concat_bidirectional_states(states)
+        joined_names = [name.removeprefix("forward_") for name in names[: len(joined)]]
+        decoder = make_layer(kind, 2 * units, return_sequences=True)
+        returned = decoder(target, initial_state=joined)
+        handed = ", ".join(
+            f"`{name}` {tuple(state.shape)}"
+            for name, state in zip(joined_names, joined, strict=True)
+        )
+        lines.append(
+            f"| `Bidirectional({kind})`, `return_state=True` | {handed} | "
+            f"`{kind}({2 * units}, return_sequences=True)` | `sequence` {tuple(returned.shape)} |"
+        )
+    lines += [
+        "",
+        "| layer | return_attention_scores | returns |",
+        "| --- | --- | --- |",
+    ]
+    for name, scores in product(("Attention", "AdditiveAttention"), (False, True)):
+        returned = getattr(keras.layers, name)()([query, value], return_attention_scores=scores)
+        if scores:
+            context, weights = returned
+            cell = f"tuple: `context` {tuple(context.shape)}, `scores` {tuple(weights.shape)}"
+        else:
+            cell = f"`context` {tuple(returned.shape)}"
+        lines.append(f"| `{name}` | {scores} | {cell} |")
+    return lines

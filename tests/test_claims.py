@@ -639,6 +639,203 @@ def test_without_stateful_a_rows_result_does_not_depend_on_the_other_rows(kind):
             np.testing.assert_allclose(tensor[row : row + 1], tensor_alone, atol=ATOL)
 
 
+# ----- encoder-decoder: states handed over, attention over the encoder's outputs -----
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("extra", [1, 2])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_a_decoder_handed_too_many_states(kind, extra, go_backwards):
+    """Handed more states than its cell keeps, an `LSTM` or a `SimpleRNN` builds into a model and fails when data runs through it, and a `GRU` starts from the first state and ignores the others."""
+    keeps = 2 if kind == "LSTM" else 1
+    rng = np.random.default_rng(2)
+    states = [rng.normal(size=(len(LENGTHS), UNITS)).astype("float32") for _ in range(4)]
+    handed, own = states[: keeps + extra], states[:keeps]
+    layer = _layer(kind, return_sequences=True, go_backwards=go_backwards)
+    symbolic = [keras.Input((UNITS,)) for _ in handed]
+    built = layer(keras.Input((None, FEATURES)), initial_state=symbolic)  # builds: no error
+    assert built.shape == (None, None, UNITS)
+    inputs = _inputs(_masks("post"))
+    if kind == "GRU":
+        ignored = _numpy([layer(inputs, initial_state=handed)])[0]
+        np.testing.assert_allclose(ignored, _numpy([layer(inputs, initial_state=own)])[0])
+        changed = _numpy([layer(inputs, initial_state=[states[3], *handed[1:]])])[0]
+        assert not np.allclose(changed, ignored)  # the first state is the one it reads
+    else:
+        with pytest.raises(ValueError, match="Too few leaves"):
+            layer(inputs, initial_state=handed)
+
+
+ATTENTIONS = {
+    "Attention": lambda: keras.layers.Attention(),
+    "Attention(use_scale=True)": lambda: keras.layers.Attention(use_scale=True),
+    "Attention(score_mode='concat')": lambda: keras.layers.Attention(score_mode="concat"),
+    "AdditiveAttention": lambda: keras.layers.AdditiveAttention(),
+    "AdditiveAttention(use_scale=False)": lambda: keras.layers.AdditiveAttention(use_scale=False),
+}
+
+
+def _attention_weights(attention, mask, query_mask=None, seed=3):
+    rng = np.random.default_rng(seed)
+    query = rng.normal(size=(len(mask), 6, UNITS)).astype("float32")  # (batch, target, units)
+    value = rng.normal(size=(*mask.shape, UNITS)).astype("float32")  # (batch, source, units)
+    _, weights = attention([query, value], mask=[query_mask, mask], return_attention_scores=True)
+    return keras.ops.convert_to_numpy(weights)  # (batch, target_time, source_time)
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
+@pytest.mark.parametrize("attention", ATTENTIONS)
+@pytest.mark.parametrize("padding", ["post", "pre", "gap", "empty"])
+@pytest.mark.parametrize("query_masked", [False, True])
+def test_attention_weights_on_a_masked_source(attention, padding, query_masked):
+    """With the source masked, the weights on padded source steps are exactly zero and each row sums to 1, except for a source with no valid step at all, whose weights are spread over its padded steps."""
+    mask = _masks(padding)  # (batch, source_time); "empty": row 2 has no valid step
+    query_mask = np.array([[True] * 6, [True] * 4 + [False] * 2, [True] + [False] * 5])
+    weights = _attention_weights(
+        ATTENTIONS[attention](), mask, query_mask if query_masked else None
+    )
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=ATOL)
+    for row, valid in enumerate(mask):
+        if valid.any():
+            assert np.all(weights[row][:, ~valid] == 0.0)
+            assert np.all(weights[row][:, valid] > 0.0)
+        else:
+            assert np.all(weights[row] > 0.0)  # spread over the padding
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["post", "pre"])
+@pytest.mark.parametrize("attention", ["Attention", "AdditiveAttention"])
+def test_in_a_functional_model_the_encoder_mask_reaches_the_attention_layer(
+    kind, padding, attention
+):
+    """No mask was passed by hand: in a functional model the mask that `Embedding(mask_zero=True)` puts on the encoder's sequence travels with it, and `Attention` reads it as the mask of its value."""
+    tokens = data.padded_tokens(LENGTHS, 11, padding=padding, seed=0)
+    source = keras.Input((None,), dtype="int32")
+    encoded = keras.layers.Embedding(11, 3, mask_zero=True)(source)
+    encoded = shapes.make_layer(kind, UNITS, return_sequences=True)(encoded)
+    query = keras.Input((None, UNITS))
+    layer = ATTENTIONS[attention]()
+    _, weights = layer([query, encoded], return_attention_scores=True)
+    model = keras.Model([source, query], weights)
+    queries = np.random.default_rng(4).normal(size=(len(LENGTHS), 6, UNITS)).astype("float32")
+    weights = keras.ops.convert_to_numpy(model([tokens.inputs, queries]))
+    padded = np.broadcast_to(~tokens.mask[:, None, :], weights.shape)
+    assert np.all(weights[padded] == 0.0) and np.all(weights[~padded] > 0.0)
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
+@pytest.mark.parametrize("attention", ATTENTIONS)
+def test_attention_layers_have_no_projection_matrices(attention):
+    """`Attention` and `AdditiveAttention` have no projection matrices: their query and value must have the same last dimension."""
+    layer = ATTENTIONS[attention]()
+    query = np.ones((3, 6, UNITS), "float32")
+    layer([query, np.ones((3, 5, UNITS), "float32")])  # the same size: fine
+    assert all(len(weight.shape) <= 1 for weight in layer.weights)  # a scale, never a matrix
+    with pytest.raises(Exception, match=r"[Ii]ncompatible"):
+        layer([query, np.ones((3, 5, 2 * UNITS), "float32")])
+
+
+@stated_in("notebooks/11_seq2seq_that_decodes.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize(
+    "make",
+    [
+        keras.layers.Attention,
+        keras.layers.AdditiveAttention,
+        lambda: keras.layers.MultiHeadAttention(num_heads=2, key_dim=2),
+    ],
+    ids=["Attention", "AdditiveAttention", "MultiHeadAttention"],
+)
+@pytest.mark.parametrize("first_asks", [False, True])
+def test_attention_scores_on_a_later_call(make, first_asks):
+    """On the pinned Keras 3.15.1, an `Attention`, `AdditiveAttention` or `MultiHeadAttention` layer whose first call did not ask for the scores returns, on a later call that asks for them, scores that no model can output."""
+    layer = make()
+
+    def call(query, value, scores):
+        if isinstance(layer, keras.layers.MultiHeadAttention):
+            return layer(query, value, return_attention_scores=scores)
+        return layer([query, value], return_attention_scores=scores)
+
+    query, value = keras.Input((None, UNITS)), keras.Input((None, UNITS))
+    call(query, value, first_asks)
+    context, scores = call(query, value, True)
+    if first_asks:
+        keras.Model([query, value], [context, scores])  # fine
+    else:
+        with pytest.raises(ValueError, match="is not connected to `inputs`"):
+            keras.Model([query, value], [context, scores])
+    keras.Model([query, value], context)  # the context itself is fine either way
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("depth", [2, 3])
+def test_a_stacked_step_decoder_reproduces_teacher_forcing(kind, depth):
+    """Fed the same inputs one step at a time, a one-step decoder that takes and returns every layer's states reproduces the teacher-forced outputs of a stacked decoder."""
+    keeps = 2 if kind == "LSTM" else 1
+    layers = [
+        _with_random_weights(
+            shapes.make_layer(kind, UNITS, return_sequences=True, return_state=True), seed=k
+        )
+        if k == 0
+        else shapes.make_layer(kind, UNITS, return_sequences=True, return_state=True)
+        for k in range(depth)
+    ]
+    rng = np.random.default_rng(5)
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    starts = [
+        [rng.normal(size=(len(LENGTHS), UNITS)).astype("float32") for _ in range(keeps)]
+        for _ in range(depth)
+    ]
+    sequence = inputs  # teacher forcing: every layer reads the whole sequence
+    for layer, start in zip(layers, starts, strict=True):
+        sequence, *_ = layer(sequence, initial_state=start)
+    teacher_forced = keras.ops.convert_to_numpy(sequence)
+    states, steps = starts, []
+    for t in range(TIME):  # one step at a time, every layer's states carried
+        step, new_states = inputs[:, t : t + 1], []
+        for layer, state in zip(layers, states, strict=True):
+            step, *state = layer(step, initial_state=state)
+            new_states.append(state)
+        states = new_states
+        steps.append(keras.ops.convert_to_numpy(step))
+    np.testing.assert_allclose(np.concatenate(steps, axis=1), teacher_forced, atol=ATOL)
+
+
+@stated_in("notebooks/11_seq2seq_that_decodes.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_loss_of_a_masked_decoder_averages_over_valid_steps(kind):
+    """With `Embedding(mask_zero=True)` on the decoder's input, Keras' loss averages over the valid target steps only."""
+    task = _reversal(kind)
+    model, inputs, targets = task
+    keras_loss = model.evaluate(inputs, targets, verbose=0)
+    predicted = keras.ops.convert_to_numpy(model(inputs))
+    picked = np.take_along_axis(predicted, targets[..., None], axis=-1)[..., 0]
+    valid = targets != 0
+    np.testing.assert_allclose(keras_loss, -np.log(picked[valid]).mean(), rtol=1e-4)
+    assert not np.isclose(keras_loss, -np.log(picked).mean(), rtol=1e-3)  # not over all steps
+
+
+def _reversal(kind):
+    """An untrained decoder over reversal-task targets, 12 rows of 2 to 5 digits."""
+    from rnn_lib import seq2seq
+
+    task = seq2seq.reversal_task(12, min_length=2, max_length=5, seed=0)
+    decoder_ids = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(task.vocab_size, 3, mask_zero=True)(decoder_ids)
+    sequence = shapes.make_layer(kind, UNITS, return_sequences=True)(embedded)
+    to_vocab = keras.layers.Dense(task.vocab_size, activation="softmax")
+    probabilities = to_vocab(sequence)
+    bias = np.zeros(task.vocab_size, "float32")
+    bias[0] = -5.0  # the padding id improbable: counting padded steps would change the mean
+    to_vocab.bias.assign(bias)
+    model = keras.Model(decoder_ids, probabilities)
+    model.compile(loss="sparse_categorical_crossentropy")
+    return model, task.decoder_inputs, task.targets
+
+
 # ----- the claims as the book states them -----
 
 
