@@ -705,6 +705,26 @@ def test_attention_weights_on_a_masked_source(attention, padding, query_masked):
 
 
 @stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
+@pytest.mark.parametrize("attention", ATTENTIONS)
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_a_masked_query_zeroes_the_context_not_the_weights(attention, padding):
+    """the context is zero at the padded target steps, but their rows of weights are not, and still sum to 1 over the source."""
+    query_mask = _masks(padding)  # (batch, target_time): the padded target
+    source_mask = np.ones((len(LENGTHS), 4), bool)
+    rng = np.random.default_rng(6)
+    query = rng.normal(size=(*query_mask.shape, UNITS)).astype("float32")
+    value = rng.normal(size=(len(LENGTHS), 4, UNITS)).astype("float32")
+    context, weights = _numpy(
+        ATTENTIONS[attention]()(
+            [query, value], mask=[query_mask, source_mask], return_attention_scores=True
+        )
+    )
+    assert np.all(context[~query_mask] == 0.0) and np.all(np.abs(context[query_mask]).sum(-1) > 0)
+    assert np.all(weights[~query_mask] > 0.0)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=ATOL)
+
+
+@stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("padding", ["post", "pre"])
 @pytest.mark.parametrize("attention", ["Attention", "AdditiveAttention"])
@@ -729,13 +749,19 @@ def test_in_a_functional_model_the_encoder_mask_reaches_the_attention_layer(
 @stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
 @pytest.mark.parametrize("attention", ATTENTIONS)
 def test_attention_layers_have_no_projection_matrices(attention):
-    """`Attention` and `AdditiveAttention` have no projection matrices: their query and value must have the same last dimension."""
+    """`Attention` and `AdditiveAttention` have no projection matrices: their query and key (by default the value) must have the same last dimension."""
     layer = ATTENTIONS[attention]()
     query = np.ones((3, 6, UNITS), "float32")
-    layer([query, np.ones((3, 5, UNITS), "float32")])  # the same size: fine
+    same, wide = np.ones((3, 5, UNITS), "float32"), np.ones((3, 5, 2 * UNITS), "float32")
+    assert layer([query, same]).shape == (3, 6, UNITS)  # the same size: fine
     assert all(len(weight.shape) <= 1 for weight in layer.weights)  # a scale, never a matrix
     with pytest.raises(Exception, match=r"[Ii]ncompatible"):
-        layer([query, np.ones((3, 5, 2 * UNITS), "float32")])
+        layer([query, wide])  # the key is the value: too wide
+    assert layer([query, wide, same]).shape == (3, 6, 2 * UNITS)  # a key of the query's size
+    with pytest.raises(Exception, match=r"[Ii]ncompatible"):
+        layer([query, same, wide])
+    symbolic = layer([keras.Input((None, UNITS)), keras.Input((None, 2 * UNITS))])
+    assert symbolic.shape == (None, None, 2 * UNITS)  # a mismatch builds into a model
 
 
 @stated_in("notebooks/11_seq2seq_that_decodes.ipynb", "book/misconceptions.md")
@@ -750,7 +776,7 @@ def test_attention_layers_have_no_projection_matrices(attention):
 )
 @pytest.mark.parametrize("first_asks", [False, True])
 def test_attention_scores_on_a_later_call(make, first_asks):
-    """On the pinned Keras 3.15.1, an `Attention`, `AdditiveAttention` or `MultiHeadAttention` layer whose first call did not ask for the scores returns, on a later call that asks for them, scores that no model can output."""
+    """On the pinned Keras 3.15.1, an `Attention`, `AdditiveAttention` or `MultiHeadAttention` layer whose first functional call did not ask for the scores returns, on a later functional call that asks for them, scores that a model can neither output nor pass to another layer."""
     layer = make()
 
     def call(query, value, scores):
@@ -758,15 +784,49 @@ def test_attention_scores_on_a_later_call(make, first_asks):
             return layer(query, value, return_attention_scores=scores)
         return layer([query, value], return_attention_scores=scores)
 
-    query, value = keras.Input((None, UNITS)), keras.Input((None, UNITS))
+    arrays = [np.ones((3, 6, UNITS), "float32"), np.ones((3, 5, UNITS), "float32")]
+    call(*arrays, False)  # an eager call first: it does not count
+    query, value = keras.Input((6, UNITS)), keras.Input((5, UNITS))  # fixed: Dense reads the last
     call(query, value, first_asks)
     context, scores = call(query, value, True)
+    consumed = keras.layers.Dense(2)(scores)
     if first_asks:
         keras.Model([query, value], [context, scores])  # fine
+        keras.Model([query, value], consumed)
     else:
-        with pytest.raises(ValueError, match="is not connected to `inputs`"):
-            keras.Model([query, value], [context, scores])
+        for outputs in ([context, scores], consumed):
+            with pytest.raises(ValueError, match="is not connected to `inputs`"):
+                keras.Model([query, value], outputs)
     keras.Model([query, value], context)  # the context itself is fine either way
+    assert len(call(*arrays, True)) == 2  # eager calls return usable scores either way
+
+
+@stated_in("notebooks/11_seq2seq_that_decodes.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "operation",
+    [
+        lambda x: keras.ops.concatenate([x, x], axis=-1),
+        lambda x: keras.ops.add(x, x),
+        lambda x: keras.ops.multiply(x, 2.0),
+        keras.ops.tanh,
+    ],
+    ids=["concatenate", "add", "multiply", "tanh"],
+)
+def test_a_keras_ops_call_drops_the_mask(kind, operation):
+    """A `keras.ops` call between the masked layers drops the mask without a warning."""
+    source = keras.Input((None,), dtype="int32")
+    sequence = keras.layers.Embedding(11, 3, mask_zero=True)(source)
+    sequence = shapes.make_layer(kind, UNITS, return_sequences=True)(sequence)
+    assert getattr(sequence, "_keras_mask", None) is not None  # masked up to here
+    joined = keras.layers.Concatenate()([sequence, sequence])
+    assert getattr(joined, "_keras_mask", None) is not None  # the layer keeps it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        dropped = operation(sequence)
+        following = keras.layers.Dense(2)(dropped)
+    assert getattr(dropped, "_keras_mask", None) is None
+    assert getattr(following, "_keras_mask", None) is None
 
 
 @stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb")
