@@ -66,13 +66,22 @@ def shape_of(name: str, value: Any, rank: int, axes: str) -> tuple[int | None, .
     return shape
 
 
+def _int_at_least(name: str, value: Any, lowest: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected a {what} int, got {type_name(value)}")
+    if value < lowest:
+        raise ValueError(f"{name}: expected a {what} int, got {value}")
+    return int(value)
+
+
 def positive_int(name: str, value: Any) -> int:
     """Return ``value`` if it is an int >= 1 (not a bool), or raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected a positive int, got {type_name(value)}")
-    if value < 1:
-        raise ValueError(f"{name}: expected a positive int, got {value}")
-    return int(value)
+    return _int_at_least(name, value, 1, "positive")
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    """Return ``value`` if it is an int >= 0 (not a bool), or raise."""
+    return _int_at_least(name, value, 0, "non-negative")
 
 
 def boolean(name: str, value: Any) -> bool:

@@ -25,6 +25,19 @@ __all__ = [
 ]
 
 
+def _valid_steps(name: str, mask: Any, length: int, axis: str) -> np.ndarray:
+    """A ``(length,)`` bool mask with at least one True step; all True if ``mask`` is None."""
+    valid = np.ones(length, dtype=bool) if mask is None else _checks.as_array(name, mask)
+    if valid.shape != (length,) or valid.dtype != np.bool_:
+        raise ValueError(
+            f"{name}: expected a bool array of shape {(length,)} ({axis},), "
+            f"got {valid.dtype} {tuple(valid.shape)}"
+        )
+    if not valid.any():
+        raise ValueError(f"{name}: expected at least one valid step, got none")
+    return valid
+
+
 def _draw_panel(axis: Any, values: np.ndarray, valid: np.ndarray, marked: int, limit: float) -> Any:
     """One ``(units, time)`` heatmap: padding hatched, step ``marked`` outlined."""
     units = values.shape[0]
@@ -121,14 +134,7 @@ def plot_directions(
         )
     _checks.nonempty("forward", forward_values.shape, "(time, units)")
     timesteps = forward_values.shape[0]
-    valid = np.ones(timesteps, dtype=bool) if mask is None else _checks.as_array("mask", mask)
-    if valid.shape != (timesteps,) or valid.dtype != np.bool_:
-        raise ValueError(
-            f"mask: expected a bool array of shape {(timesteps,)} (time,), "
-            f"got {valid.dtype} {tuple(valid.shape)}"
-        )
-    if not valid.any():
-        raise ValueError("mask: expected at least one valid step, got none")
+    valid = _valid_steps("mask", mask, timesteps, "time")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a str, got {_checks.type_name(title)}")
 
@@ -200,17 +206,7 @@ def plot_attention(
             f"got values from {values.min():.3g} to {values.max():.3g}"
         )
     target_time, source_time = values.shape
-    if source_mask is None:
-        valid = np.ones(source_time, dtype=bool)
-    else:
-        valid = _checks.as_array("source_mask", source_mask)
-    if valid.shape != (source_time,) or valid.dtype != np.bool_:
-        raise ValueError(
-            f"source_mask: expected a bool array of shape {(source_time,)} (source_time,), "
-            f"got {valid.dtype} {tuple(valid.shape)}"
-        )
-    if not valid.any():
-        raise ValueError("source_mask: expected at least one valid source step, got none")
+    valid = _valid_steps("source_mask", source_mask, source_time, "source_time")
     columns = _labels("source_labels", source_labels, source_time, "source step")
     rows = _labels("target_labels", target_labels, target_time, "target step")
     if title is not None and not isinstance(title, str):

@@ -59,15 +59,6 @@ _FIRST_DIGIT = 3  # digit d is id d + 3
 _MAX_DIGITS = 10  # decimal digits: tokens_to_text writes one character per id
 
 
-def _non_negative_int(name: str, value: Any) -> int:
-    """Return ``value`` if it is an int >= 0 (not a bool), or raise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected a non-negative int, got {_checks.type_name(value)}")
-    if value < 0:
-        raise ValueError(f"{name}: expected a non-negative int, got {value}")
-    return int(value)
-
-
 # ----- Bidirectional encoder -> decoder -----
 
 
@@ -278,10 +269,10 @@ def greedy_decode(
         )
     if not states:
         raise ValueError("states: expected at least one state, got none")
-    start_id = _non_negative_int("start_id", start_id)
-    pad_id = _non_negative_int("pad_id", pad_id)
+    start_id = _checks.non_negative_int("start_id", start_id)
+    pad_id = _checks.non_negative_int("pad_id", pad_id)
     if end_id is not None:
-        end_id = _non_negative_int("end_id", end_id)
+        end_id = _checks.non_negative_int("end_id", end_id)
     steps = _checks.positive_int("steps", steps)
     if not isinstance(context, (list, tuple)):
         raise TypeError(f"context: expected a list or tuple, got {_checks.type_name(context)}")
@@ -410,7 +401,7 @@ def reversal_task(
         )
     if not 1 <= digits <= _MAX_DIGITS:
         raise ValueError(f"digits: expected an int in [1, {_MAX_DIGITS}], got {digits}")
-    seed = _non_negative_int("seed", seed)
+    seed = _checks.non_negative_int("seed", seed)
 
     rng = np.random.default_rng(seed)
     lengths = rng.integers(min_length, max_length + 1, size=count)

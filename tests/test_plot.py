@@ -176,7 +176,7 @@ def test_plot_attention_labels_and_no_mask():
         ({"scores": np.full((4, 5), -0.2)}, ValueError, r"^scores: expected attention weights in \[0, 1\], got values from -0.2 to -0.2$"),
         ({"source_mask": np.ones(4, bool)}, ValueError, r"^source_mask: expected a bool array of shape \(5,\) \(source_time,\), got bool \(4,\)$"),
         ({"source_mask": np.ones(5)}, ValueError, r"^source_mask: expected a bool array of shape \(5,\) \(source_time,\), got float64 \(5,\)$"),
-        ({"source_mask": np.zeros(5, bool)}, ValueError, "^source_mask: expected at least one valid source step, got none$"),
+        ({"source_mask": np.zeros(5, bool)}, ValueError, "^source_mask: expected at least one valid step, got none$"),
         ({"source_labels": list("abcd")}, ValueError, "^source_labels: expected 5 labels, one per source step, got 4$"),
         ({"target_labels": list("abcde")}, ValueError, "^target_labels: expected 4 labels, one per target step, got 5$"),
         ({"source_labels": "abcde"}, TypeError, "^source_labels: expected a sequence of str, got str$"),
