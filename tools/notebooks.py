@@ -32,7 +32,10 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import nbformat
+from tools import skip_slow_iri_parsers
+
+skip_slow_iri_parsers()
+import nbformat  # noqa: E402  (after the line above)
 
 # A tuple of ints or None with at least one comma: (3, 5, 4), (None, 4), (3,)
 SHAPE = re.compile(r"\(\s*(?:(?:\d+|None)\s*,\s*)+(?:(?:\d+|None)\s*)?\)")
