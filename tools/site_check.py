@@ -163,8 +163,11 @@ def _listen(page: Any, base: str, found: list[str]) -> None:
             found.append(f"console error: {message.text}")
 
     def on_request_failed(request: Any) -> None:
-        if request.url.startswith(base):
-            found.append(f"request failed: {request.url.removeprefix(base)}")
+        # A request the browser itself cancelled (net::ERR_ABORTED: e.g. the favicon, when the
+        # tab moves on to the next page first, as it does on a loaded machine) is no fault
+        # of the site; a missing file shows as an HTTP error below.
+        if request.url.startswith(base) and "ERR_ABORTED" not in (request.failure or ""):
+            found.append(f"request failed: {request.url.removeprefix(base)} ({request.failure})")
 
     def on_response(response: Any) -> None:
         if response.url.startswith(base) and response.status >= 400:
