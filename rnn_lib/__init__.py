@@ -7,6 +7,7 @@ shows no TensorFlow start-up log lines.
 Modules (one concern each):
     runtime  quiet TensorFlow import, seeding, captured warnings, one-line errors, versions
     shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
+    cells    every step's states (h, c) of a recurrent layer: the StatesEveryStep wrapper
     data     seeded padded batches (post or pre padding), with lengths and mask
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
     layers   mask-aware Keras layers to put after a recurrent layer
@@ -29,6 +30,7 @@ from rnn_lib.runtime import (
 import_tensorflow_quietly()
 
 # After the quiet TensorFlow import:
+from rnn_lib.cells import StatesEveryStep, states_over_time  # noqa: E402
 from rnn_lib.data import PaddedBatch, padded_batch, padded_tokens  # noqa: E402
 from rnn_lib.extract import (  # noqa: E402
     bidirectional_final_steps,
@@ -58,7 +60,12 @@ from rnn_lib.plot import (  # noqa: E402
     plot_history,
     plot_sequence,
 )
-from rnn_lib.reference import parameter_count, reproduce  # noqa: E402
+from rnn_lib.reference import (  # noqa: E402
+    gru_internals,
+    lstm_internals,
+    parameter_count,
+    reproduce,
+)
 from rnn_lib.seq2seq import (  # noqa: E402
     GreedyDecoding,
     ReversalTask,
@@ -96,6 +103,7 @@ __all__ = [
     "PaddedBatch",
     "ResetStatesCallback",
     "ReversalTask",
+    "StatesEveryStep",
     "ZeroMaskedSteps",
     "bidirectional_final_steps",
     "bidirectional_grid",
@@ -105,12 +113,14 @@ __all__ = [
     "error_line",
     "first_valid_indices",
     "greedy_decode",
+    "gru_internals",
     "import_tensorflow_quietly",
     "keras_gru_to_tf1",
     "keras_lstm_to_tf1",
     "last_valid_indices",
     "last_valid_step",
     "lengths_to_mask",
+    "lstm_internals",
     "make_bidirectional",
     "make_layer",
     "mask_to_lengths",
@@ -131,6 +141,7 @@ __all__ = [
     "setup_notebook",
     "split_directions",
     "stateful_batches",
+    "states_over_time",
     "tf1_gru_to_keras",
     "tf1_lstm_to_keras",
     "tokens_to_text",

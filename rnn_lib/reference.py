@@ -15,7 +15,9 @@ Weights are Keras' own: ``kernel`` ``(features, k * units)``,
 ``recurrent_kernel`` ``(units, k * units)`` and ``bias``, with the gate
 blocks side by side in Keras' order (GRU: z, r, h; LSTM: i, f, c, o).
 :func:`reproduce` reads them from a layer and names the results like
-``rnn_lib.run_named``; :func:`parameter_count` explains ``count_params()``.
+``rnn_lib.run_named``; :func:`lstm_internals` and :func:`gru_internals` also
+return every step's gates (and an LSTM's ``c``), which Keras never returns;
+:func:`parameter_count` explains ``count_params()``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,15 @@ from rnn_lib.runtime import import_tensorflow_quietly
 import_tensorflow_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
-__all__ = ["gru", "lstm", "parameter_count", "reproduce", "simple_rnn"]
+__all__ = [
+    "gru",
+    "gru_internals",
+    "lstm",
+    "lstm_internals",
+    "parameter_count",
+    "reproduce",
+    "simple_rnn",
+]
 
 
 def _sigmoid(values: np.ndarray) -> np.ndarray:
@@ -92,9 +102,18 @@ def gru(
             f"bias: expected shape {expected_bias} with reset_after={reset_after}, "
             f"got {tuple(b.shape)}"
         )
+    steps = _gru_steps(x, w, r, b, units, reset_after)
+    return steps["h"], steps["h"][:, -1].copy()
+
+
+def _gru_steps(
+    x: np.ndarray, w: np.ndarray, r: np.ndarray, b: np.ndarray, units: int, reset_after: bool
+) -> dict[str, np.ndarray]:
+    """Every step's gates, candidate and ``h`` of a GRU, each ``(batch, time, units)``."""
     input_bias, recurrent_bias = (b[0], b[1]) if reset_after else (b, np.zeros(3 * units))
     h = np.zeros((x.shape[0], units))
-    outputs = []
+    names = ("update_gate", "reset_gate", "candidate", "h")
+    steps: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for step in range(x.shape[1]):
         x_z, x_r, x_h = np.split(x[:, step] @ w + input_bias, 3, axis=1)
         if reset_after:
@@ -106,8 +125,9 @@ def gru(
             z, reset = _sigmoid(x_z + h @ r_z), _sigmoid(x_r + h @ r_r)
             candidate = np.tanh(x_h + (reset * h) @ r_h)  # reset applied before it
         h = z * h + (1.0 - z) * candidate
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h
+        for name, value in zip(steps, (z, reset, candidate, h), strict=True):
+            steps[name].append(value)
+    return {name: np.stack(values, axis=1) for name, values in steps.items()}
 
 
 def lstm(
@@ -117,28 +137,34 @@ def lstm(
     x, w, r, b, units = _weights(inputs, kernel, recurrent_kernel, bias, gates=4)
     if b.shape != (4 * units,):
         raise ValueError(f"bias: expected shape {(4 * units,)}, got {tuple(b.shape)}")
+    steps = _lstm_steps(x, w, r, b, units)
+    return steps["h"], steps["h"][:, -1].copy(), steps["c"][:, -1].copy()
+
+
+def _lstm_steps(
+    x: np.ndarray, w: np.ndarray, r: np.ndarray, b: np.ndarray, units: int
+) -> dict[str, np.ndarray]:
+    """Every step's gates, candidate, ``c`` and ``h`` of an LSTM, each ``(batch, time, units)``."""
     h = np.zeros((x.shape[0], units))
     c = np.zeros((x.shape[0], units))
-    outputs = []
+    names = ("input_gate", "forget_gate", "candidate", "output_gate", "c", "h")
+    steps: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for step in range(x.shape[1]):
-        i, f, candidate, o = np.split(x[:, step] @ w + h @ r + b, 4, axis=1)
-        c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(candidate)
-        h = _sigmoid(o) * np.tanh(c)
-        outputs.append(h)
-    return np.stack(outputs, axis=1), h, c
+        i, f, g, o = np.split(x[:, step] @ w + h @ r + b, 4, axis=1)
+        i, f, g, o = _sigmoid(i), _sigmoid(f), np.tanh(g), _sigmoid(o)
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for name, value in zip(steps, (i, f, g, o, c, h), strict=True):
+            steps[name].append(value)
+    return {name: np.stack(values, axis=1) for name, values in steps.items()}
 
 
-def reproduce(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
-    """Run ``layer``'s recurrence in NumPy with its own weights: ``{"sequence", "h"[, "c"]}``.
-
-    ``layer`` must be a built ``SimpleRNN``, ``GRU`` or ``LSTM`` with the default
-    activations and a bias; the result can be compared with
-    ``rnn_lib.run_named`` of a layer with ``return_sequences=True, return_state=True``.
-    """
-    if not isinstance(layer, (keras.layers.SimpleRNN, keras.layers.GRU, keras.layers.LSTM)):
-        raise TypeError(
-            f"layer: expected a Keras SimpleRNN, GRU or LSTM, got {_checks.type_name(layer)}"
-        )
+def _layer_weights(layer: Any, kinds: tuple[type, ...]) -> list[np.ndarray]:
+    """``layer.get_weights()``, if ``layer`` is one of ``kinds``, built, with the defaults."""
+    if not isinstance(layer, kinds):
+        names = [kind.__name__ for kind in kinds]
+        expected = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        raise TypeError(f"layer: expected a Keras {expected}, got {_checks.type_name(layer)}")
     if not layer.built:
         raise ValueError(
             f"layer: expected a built layer (call it once first), got {layer.name} unbuilt"
@@ -151,7 +177,22 @@ def reproduce(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
             "layer: expected activation='tanh', recurrent_activation='sigmoid' and "
             f"use_bias=True, got {activation!r}, {gate_activation!r}, {cell.use_bias}"
         )
-    weights = layer.get_weights()
+    return layer.get_weights()
+
+
+def reproduce(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
+    """Run ``layer``'s recurrence in NumPy with its own weights: ``{"sequence", "h"[, "c"]}``.
+
+    ``layer`` must be a built ``SimpleRNN``, ``GRU`` or ``LSTM`` with the default
+    activations and a bias; the result can be compared with
+    ``rnn_lib.run_named`` of a layer with ``return_sequences=True, return_state=True``.
+    A ``go_backwards=True`` layer reads the steps last to first and its sequence comes out
+    in that (reversed) order, as Keras returns it.
+    """
+    weights = _layer_weights(layer, (keras.layers.SimpleRNN, keras.layers.GRU, keras.layers.LSTM))
+    cell = layer.cell
+    if layer.go_backwards:
+        inputs = _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")[:, ::-1]
     if isinstance(layer, keras.layers.LSTM):
         sequence, h, c = lstm(inputs, *weights)
         return {"sequence": sequence, "h": h, "c": c}
@@ -160,6 +201,78 @@ def reproduce(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
     else:
         sequence, h = simple_rnn(inputs, *weights)
     return {"sequence": sequence, "h": h}
+
+
+def _internals(layer: Any, inputs: Any, kind: type) -> tuple[np.ndarray, ...]:
+    """The checked NumPy input and weights of ``layer``, inputs in processing order."""
+    weights = _layer_weights(layer, (kind,))
+    array = _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
+    _checks.nonempty("inputs", array.shape, "(batch, time, features)")
+    features = weights[0].shape[0]
+    if array.shape[2] != features:
+        raise ValueError(
+            f"inputs: expected {features} features on the last axis (the layer's input "
+            f"size), got shape {tuple(array.shape)}"
+        )
+    x, w, r, b, units = _weights(array, *weights, gates=4 if kind is keras.layers.LSTM else 3)
+    if layer.go_backwards:
+        x = x[:, ::-1]  # Keras reads the steps last to first
+    return x, w, r, b, units
+
+
+def lstm_internals(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
+    """Every step's gates and states of a built Keras ``LSTM`` over ``inputs``, in NumPy.
+
+    Runs the recurrence with the layer's weights over ``inputs`` ``(batch, time,
+    features)`` from zero states (a stateful layer's kept states are not used), in
+    inference mode (no dropout), without a mask, and returns, each ``(batch, time,
+    units)`` in float64:
+
+    ``input_gate`` i, ``forget_gate`` f, ``output_gate`` o  sigmoid(...), in (0, 1)
+    ``candidate`` g  tanh(...), in (-1, 1)
+    ``c``  c_t = f_t * c_{t-1} + i_t * g_t
+    ``h``  h_t = o_t * tanh(c_t)   (the layer's ``return_sequences=True`` output)
+
+    Steps are in processing order, like the layer's output: last step first for
+    ``go_backwards=True``. Default activations only (``tanh``, gates ``sigmoid``) and a
+    bias; other layers are refused.
+
+    Example::
+
+        >>> layer = keras.layers.LSTM(4)
+        >>> layer.build((None, None, 2))
+        >>> internals = lstm_internals(layer, inputs)     # inputs: (3, 5, 2)
+        >>> sorted(internals)
+        ['c', 'candidate', 'forget_gate', 'h', 'input_gate', 'output_gate']
+        >>> internals["c"].shape
+        (3, 5, 4)
+
+    Raises:
+        TypeError: ``layer`` is not a Keras ``LSTM``; ``inputs`` is not an array or
+            tensor.
+        ValueError: ``layer`` is not built, or has other activations or no bias;
+            ``inputs`` is not rank 3, is empty, or does not match the layer's input size.
+    """
+    return _lstm_steps(*_internals(layer, inputs, keras.layers.LSTM))
+
+
+def gru_internals(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
+    """Every step's gates and state of a built Keras ``GRU`` over ``inputs``, in NumPy.
+
+    As :func:`lstm_internals` (zero states, no dropout, no mask, processing order,
+    default activations only, float64), for either ``reset_after``; each ``(batch,
+    time, units)``:
+
+    ``update_gate`` z, ``reset_gate`` r  sigmoid(...), in (0, 1)
+    ``candidate`` n  tanh(...) with r applied to the recurrent part
+    ``h``  h_t = z_t * h_{t-1} + (1 - z_t) * n_t   (the layer's sequence output)
+
+    Raises:
+        TypeError: ``layer`` is not a Keras ``GRU``; ``inputs`` is not an array or tensor.
+        ValueError: as :func:`lstm_internals`.
+    """
+    x, w, r, b, units = _internals(layer, inputs, keras.layers.GRU)
+    return _gru_steps(x, w, r, b, units, layer.cell.reset_after)
 
 
 def parameter_count(kind: str, units: int, features: int, reset_after: bool = True) -> int:

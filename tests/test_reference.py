@@ -109,3 +109,94 @@ def test_bad_input(call, error, message):
 def _built(layer):
     layer.build((None, 2, 3))
     return layer
+
+
+# ----- lstm_internals, gru_internals: every step's gates -----
+
+BATCH, TIME, FEATURES, UNITS = 3, 5, 2, 4
+
+
+def _inputs(seed):
+    return np.random.default_rng(seed).normal(size=(BATCH, TIME, FEATURES)).astype("float32")
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_lstm_internals_against_keras(go_backwards):
+    from rnn_lib.cells import states_over_time
+
+    layer = _random_layer("LSTM", {"go_backwards": go_backwards}, UNITS, FEATURES, seed=7)
+    inputs = _inputs(7)
+    internals = reference.lstm_internals(layer, inputs)
+    assert list(internals) == ["input_gate", "forget_gate", "candidate", "output_gate", "c", "h"]
+    assert {value.shape for value in internals.values()} == {(BATCH, TIME, UNITS)}
+    sequence, _, c = (keras.ops.convert_to_numpy(value) for value in layer(inputs))
+    np.testing.assert_allclose(internals["h"], sequence, atol=1e-5)
+    np.testing.assert_allclose(internals["c"][:, -1], c, atol=1e-5)
+    np.testing.assert_allclose(internals["c"], states_over_time(layer, inputs)["c"], atol=1e-5)
+
+
+def test_lstm_internals_gates_and_the_recurrence():
+    layer = _random_layer("LSTM", {}, UNITS, FEATURES, seed=8)
+    steps = reference.lstm_internals(layer, _inputs(8))
+    for gate in ("input_gate", "forget_gate", "output_gate"):
+        assert np.all((steps[gate] > 0) & (steps[gate] < 1)), gate
+    assert np.all(np.abs(steps["candidate"]) < 1)
+    i, f, g, o, c = (steps[name] for name in ("input_gate", "forget_gate", "candidate",
+                                              "output_gate", "c"))  # fmt: skip
+    previous = np.concatenate([np.zeros((BATCH, 1, UNITS)), c[:, :-1]], axis=1)  # c_{t-1}, c_0 = 0
+    np.testing.assert_allclose(c, f * previous + i * g, atol=1e-12)
+    np.testing.assert_allclose(steps["h"], o * np.tanh(c), atol=1e-12)
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_internals_against_keras(reset_after, go_backwards):
+    options = {"reset_after": reset_after, "go_backwards": go_backwards}
+    layer = _random_layer("GRU", options, UNITS, FEATURES, seed=9)
+    inputs = _inputs(9)
+    steps = reference.gru_internals(layer, inputs)
+    assert list(steps) == ["update_gate", "reset_gate", "candidate", "h"]
+    sequence, h = (keras.ops.convert_to_numpy(value) for value in layer(inputs))
+    np.testing.assert_allclose(steps["h"], sequence, atol=1e-5)
+    np.testing.assert_allclose(steps["h"][:, -1], h, atol=1e-5)
+    for gate in ("update_gate", "reset_gate"):
+        assert np.all((steps[gate] > 0) & (steps[gate] < 1)), gate
+    z, n = steps["update_gate"], steps["candidate"]
+    previous = np.concatenate([np.zeros((BATCH, 1, UNITS)), steps["h"][:, :-1]], axis=1)
+    np.testing.assert_allclose(steps["h"], z * previous + (1 - z) * n, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: reference.lstm_internals(_built(keras.layers.GRU(3)), np.zeros((1, 2, 3))), TypeError,
+         "^layer: expected a Keras LSTM, got GRU$"),
+        (lambda: reference.gru_internals(_built(keras.layers.LSTM(3)), np.zeros((1, 2, 3))), TypeError,
+         "^layer: expected a Keras GRU, got LSTM$"),
+        (lambda: reference.lstm_internals(keras.layers.LSTM(3, name="new"), np.zeros((1, 2, 3))), ValueError,
+         r"^layer: expected a built layer \(call it once first\), got new unbuilt$"),
+        (lambda: reference.gru_internals(_built(keras.layers.GRU(3, recurrent_activation="hard_sigmoid")), np.zeros((1, 2, 3))), ValueError,
+         "^layer: expected activation='tanh', recurrent_activation='sigmoid' and use_bias=True, got 'tanh', 'hard_sigmoid', True$"),
+        (lambda: reference.lstm_internals(_built(keras.layers.LSTM(3, use_bias=False)), np.zeros((1, 2, 3))), ValueError,
+         "^layer: expected activation='tanh', recurrent_activation='sigmoid' and use_bias=True, got 'tanh', 'sigmoid', False$"),
+        (lambda: reference.lstm_internals(_built(keras.layers.LSTM(3)), np.zeros((1, 2, 4))), ValueError,
+         r"^inputs: expected 3 features on the last axis \(the layer's input size\), got shape \(1, 2, 4\)$"),
+        (lambda: reference.lstm_internals(_built(keras.layers.LSTM(3)), np.zeros((2, 3))), ValueError,
+         r"^inputs: expected a rank-3 tensor \(batch, time, features\), got shape \(2, 3\)$"),
+        (lambda: reference.gru_internals(_built(keras.layers.GRU(3)), np.zeros((1, 0, 3))), ValueError,
+         r"^inputs: expected at least one entry on every axis \(batch, time, features\), got shape \(1, 0, 3\)$"),
+    ],
+)  # fmt: skip
+def test_internals_bad_input(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+@pytest.mark.parametrize("kind", ["SimpleRNN", "GRU", "LSTM"])
+def test_reproduce_reads_a_go_backwards_layer_last_to_first(kind, inputs):
+    layer = shapes.make_layer(kind, 4, return_sequences=True, return_state=True, go_backwards=True)
+    layer.build(inputs.shape)
+    expected = shapes.run_named(layer, inputs)
+    got = reference.reproduce(layer, inputs)
+    for name, value in got.items():
+        np.testing.assert_allclose(value, expected[name], atol=1e-5)
