@@ -6,7 +6,13 @@ computing; nothing is looked up in a table.
 
     python -m rnn_lib LSTM --units 4 --return-sequences --return-state
     python -m rnn_lib GRU --units 8 --merge-mode concat --input-shape 2 7 3
+    python -m rnn_lib ConvLSTM2D --filters 4 --input-shape 3 5 6 7 2 --return-state
     python -m rnn_lib --reference > book/shape_reference.md
+
+For ``ConvLSTM1D``, ``ConvLSTM2D`` and ``ConvLSTM3D``, ``--units`` (or its other
+name ``--filters``) is the number of filters, ``--kernel-size`` (default 3) and
+``--padding`` (default ``same``) shape the convolutions, and ``--input-shape``
+takes 4, 5 or 6 sizes: ``BATCH TIME``, the spatial sizes, ``CHANNELS``.
 
 Bad arguments print one line and exit with status 2.
 """
@@ -23,6 +29,16 @@ from rnn_lib import _checks, shapes
 
 MERGE_CHOICES = ["concat", "sum", "ave", "mul", "none"]
 
+#: The random input's shape when ``--input-shape`` is not given, by layer.
+DEFAULT_INPUT_SHAPES: dict[str, tuple[int, ...]] = {
+    **dict.fromkeys(shapes.LAYER_KINDS, (3, 5, 2)),
+    "ConvLSTM1D": (3, 5, 8, 2),
+    "ConvLSTM2D": (3, 5, 8, 9, 2),
+    "ConvLSTM3D": (3, 5, 12, 8, 9, 2),
+}
+
+_CONV_ONLY = ("--filters", "--kernel-size", "--padding")
+
 
 class _OneLineParser(argparse.ArgumentParser):
     """argparse, but errors are one line (no usage block), exit status 2."""
@@ -36,12 +52,21 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m rnn_lib",
         description="Show what a Keras recurrent layer returns, named and with shapes, "
         "by building it and calling it on a random input.",
-        epilog="Example: python -m rnn_lib LSTM --units 4 --return-sequences --return-state",
+        epilog="Examples: python -m rnn_lib LSTM --units 4 --return-sequences --return-state; "
+        "python -m rnn_lib ConvLSTM2D --filters 4 --input-shape 3 5 6 7 2 --return-state",
     )
     parser.add_argument(
-        "layer", nargs="?", choices=list(shapes.LAYER_KINDS), help="the recurrent layer type"
+        "layer",
+        nargs="?",
+        choices=[*shapes.LAYER_KINDS, *shapes.CONV_LSTM_KINDS],
+        help="the recurrent layer type",
     )
-    parser.add_argument("--units", type=int, default=4, help="units of the layer (default 4)")
+    parser.add_argument(
+        "--units", type=int, help="units of the layer, filters of a ConvLSTM (default 4)"
+    )
+    parser.add_argument(
+        "--filters", type=int, help="ConvLSTM1D/2D/3D only: another name for --units"
+    )
     parser.add_argument(
         "--return-sequences", action="store_true", help="return the output at every step"
     )
@@ -54,12 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="wrap the layer in Bidirectional with this merge_mode ('none' means None)",
     )
     parser.add_argument(
+        "--kernel-size",
+        type=int,
+        help="ConvLSTM1D/2D/3D only: the kernel's size along every spatial axis (default 3)",
+    )
+    parser.add_argument(
+        "--padding",
+        choices=["same", "valid"],
+        help="ConvLSTM1D/2D/3D only: 'same' keeps the spatial sizes, 'valid' shrinks each "
+        "by KERNEL_SIZE - 1 (default same; Keras' own default is valid)",
+    )
+    parser.add_argument(
         "--input-shape",
         type=int,
-        nargs=3,
-        default=[3, 5, 2],
-        metavar=("BATCH", "TIME", "FEATURES"),
-        help="shape of the random input (default 3 5 2)",
+        nargs="+",
+        metavar="SIZE",
+        help="shape of the random input: BATCH TIME FEATURES (default 3 5 2); for "
+        "ConvLSTM1D/2D/3D BATCH TIME, then 1, 2 or 3 spatial sizes (ROWS; ROWS COLS; "
+        "DEPTH ROWS COLS), then CHANNELS (default 3 5 8 2; 3 5 8 9 2; 3 5 12 8 9 2)",
     )
     parser.add_argument(
         "--reference",
@@ -69,6 +106,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _units(args: argparse.Namespace) -> int:
+    """``--units`` or ``--filters`` (not both), default 4, checked."""
+    if args.filters is None:
+        return _checks.positive_int("--units", 4 if args.units is None else args.units)
+    if args.units is not None:
+        raise ValueError(
+            f"--filters: expected --units or --filters (the same thing), got both "
+            f"(--units {args.units}, --filters {args.filters})"
+        )
+    return _checks.positive_int("--filters", args.filters)
+
+
+def _input_shape(args: argparse.Namespace, kernel_size: int | None) -> tuple[int, ...]:
+    """The ``--input-shape`` sizes (or the default), checked against the axes the layer reads.
+
+    One size per axis, each >= 1, and with ``--padding valid`` each spatial size >= the
+    kernel size.
+    """
+    axes = [axis.upper() for axis in shapes.input_axes(args.layer)]
+    shape = DEFAULT_INPUT_SHAPES[args.layer] if args.input_shape is None else args.input_shape
+    if len(shape) != len(axes):
+        raise ValueError(
+            f"argument --input-shape: expected {len(axes)} arguments ({' '.join(axes)}) "
+            f"for {args.layer}, got {len(shape)}"
+        )
+    for name, size in zip(axes, shape, strict=True):
+        if size < 1:
+            raise ValueError(f"--input-shape: expected {name} >= 1, got {size}")
+    if args.padding == "valid":
+        for name, size in zip(axes[2:-1], shape[2:-1], strict=True):
+            if size < kernel_size:
+                raise ValueError(
+                    f"--input-shape: expected {name} >= --kernel-size {kernel_size} with "
+                    f"--padding valid, got {size}"
+                )
+    return tuple(shape)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -76,29 +151,35 @@ def main(argv: list[str] | None = None) -> int:
         print(shapes.reference_markdown(), end="")
         return 0
     if args.layer is None:
-        parser.error("the layer type is required: one of " + ", ".join(shapes.LAYER_KINDS))
+        kinds = [*shapes.LAYER_KINDS, *shapes.CONV_LSTM_KINDS]
+        parser.error("the layer type is required: one of " + ", ".join(kinds))
     try:
-        _checks.positive_int("--units", args.units)
-        for name, size in zip(("BATCH", "TIME", "FEATURES"), args.input_shape, strict=True):
-            if size < 1:
-                raise ValueError(f"--input-shape: expected {name} >= 1, got {size}")
+        units = _units(args)
+        kernel_size = None
+        if args.layer in shapes.CONV_LSTM_KINDS:
+            kernel_size = 3 if args.kernel_size is None else args.kernel_size
+            kernel_size = _checks.positive_int("--kernel-size", kernel_size)
+        else:
+            given = (args.filters, args.kernel_size, args.padding)
+            for option, value in zip(_CONV_ONLY, given, strict=True):
+                if value is not None:
+                    raise ValueError(
+                        f"{option}: expected only with ConvLSTM1D, ConvLSTM2D or ConvLSTM3D, "
+                        f"got it with {args.layer}"
+                    )
+        input_shape = _input_shape(args, kernel_size)
+        options = {
+            "return_sequences": args.return_sequences,
+            "return_state": args.return_state,
+            "kernel_size": kernel_size,
+            "padding": args.padding,
+        }
         if args.merge_mode is None:
-            layer = shapes.make_layer(
-                args.layer,
-                args.units,
-                return_sequences=args.return_sequences,
-                return_state=args.return_state,
-            )
+            layer = shapes.make_layer(args.layer, units, **options)
         else:
             mode = None if args.merge_mode == "none" else args.merge_mode
-            layer = shapes.make_bidirectional(
-                args.layer,
-                args.units,
-                mode,
-                return_sequences=args.return_sequences,
-                return_state=args.return_state,
-            )
-        inputs = np.random.default_rng(0).normal(size=args.input_shape).astype("float32")
+            layer = shapes.make_bidirectional(args.layer, units, mode, **options)
+        inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
         print(shapes.run_named(layer, inputs))
     except (TypeError, ValueError) as error:
         parser.error(str(error))

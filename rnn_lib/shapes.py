@@ -12,6 +12,13 @@ gets a name:
 ``h``         the final hidden state, ``(batch, units)``  (``return_state=True``)
 ``c``         the final cell state of an LSTM, ``(batch, units)``
 
+``ConvLSTM1D``, ``ConvLSTM2D`` and ``ConvLSTM3D`` read ``(batch, time, *spatial, channels)``
+(``ConvLSTM2D``: ``(batch, time, rows, cols, channels)``) and return the same names: a
+``sequence`` ``(batch, time, *spatial', filters)`` or an ``output``
+``(batch, *spatial', filters)``, then ``h`` and ``c`` of the output's shape. ``spatial'`` is
+``spatial`` with ``padding="same"`` and shrinks by ``kernel_size - 1`` per axis with
+``padding="valid"``.
+
 For ``Bidirectional`` the states are ``forward_h``, ``forward_c``,
 ``backward_h``, ``backward_c``; with ``merge_mode=None`` the output comes as
 two tensors, ``forward_sequence`` and ``backward_sequence`` (or
@@ -47,12 +54,14 @@ import_tensorflow_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [
+    "CONV_LSTM_KINDS",
     "LAYER_KINDS",
     "MERGE_MODES",
     "NamedOutputs",
     "OutputGrid",
     "bidirectional_grid",
     "describe_layer",
+    "input_axes",
     "make_bidirectional",
     "make_layer",
     "output_grid",
@@ -68,18 +77,50 @@ LAYER_KINDS: dict[str, type] = {
     "LSTM": keras.layers.LSTM,
 }
 
+#: The convolutional LSTM layers this module builds by name; their ``units`` is ``filters``.
+CONV_LSTM_KINDS: dict[str, type] = {
+    "ConvLSTM1D": keras.layers.ConvLSTM1D,
+    "ConvLSTM2D": keras.layers.ConvLSTM2D,
+    "ConvLSTM3D": keras.layers.ConvLSTM3D,
+}
+
+# The names of each ConvLSTM's spatial input axes (Keras calls them *spatial_dims).
+_SPATIAL_AXES: dict[str, tuple[str, ...]] = {
+    "ConvLSTM1D": ("rows",),
+    "ConvLSTM2D": ("rows", "cols"),
+    "ConvLSTM3D": ("depth", "rows", "cols"),
+}
+
+_ALL_KINDS: tuple[str, ...] = (*LAYER_KINDS, *CONV_LSTM_KINDS)
+
 #: Widest printed line: what a code cell's output shows on the built site without scrolling.
 LINE_WIDTH = 77
 
 #: Every ``merge_mode`` of ``keras.layers.Bidirectional``.
 MERGE_MODES: tuple[str | None, ...] = ("concat", "sum", "ave", "mul", None)
 
-# State names by cell class; any other cell gets state_0, state_1, ...
+# State names by cell class, or by layer class for ConvLSTM (Keras 3 does not export its cell
+# class, and the cell's state_size is -1); any other cell gets state_0, state_1, ...
 _STATE_NAMES: dict[type, tuple[str, ...]] = {
     keras.layers.LSTMCell: ("h", "c"),
     keras.layers.GRUCell: ("h",),
     keras.layers.SimpleRNNCell: ("h",),
+    **dict.fromkeys(CONV_LSTM_KINDS.values(), ("h", "c")),
 }
+
+
+def _split_arguments(text: str) -> list[str]:
+    """Split ``text`` at the commas outside brackets: ``"4, k=(3, 3)"`` -> ``["4", "k=(3, 3)"]``."""
+    items, depth, start = [], 0, 0
+    for position, character in enumerate(text):
+        if character in "([":
+            depth += 1
+        elif character in ")]":
+            depth -= 1
+        elif character == "," and depth == 0:
+            items.append(text[start:position].strip())
+            start = position + 1
+    return [*items, text[start:].strip()]
 
 
 def _wrap(items: Sequence[str], first: str, indent: int, width: int = LINE_WIDTH) -> list[str]:
@@ -99,15 +140,95 @@ def _wrap(items: Sequence[str], first: str, indent: int, width: int = LINE_WIDTH
 def _check_recurrent(layer: Any) -> keras.layers.Layer:
     if not isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
         raise TypeError(
-            "layer: expected a Keras recurrent layer (SimpleRNN, GRU, LSTM, RNN or "
-            f"Bidirectional), got {_checks.type_name(layer)}"
+            "layer: expected a Keras recurrent layer (SimpleRNN, GRU, LSTM, ConvLSTM1D/2D/3D, "
+            f"RNN or Bidirectional), got {_checks.type_name(layer)}"
         )
     return layer
 
 
-def _state_names(cell: Any) -> tuple[str, ...]:
-    for cell_class, names in _STATE_NAMES.items():
-        if isinstance(cell, cell_class):
+def _check_kind(kind: Any) -> str:
+    if not isinstance(kind, str):
+        raise TypeError(f"kind: expected one of {list(_ALL_KINDS)}, got {_checks.type_name(kind)}")
+    if kind not in _ALL_KINDS:
+        raise ValueError(f"kind: expected one of {list(_ALL_KINDS)}, got {kind!r}")
+    return kind
+
+
+def _conv_kind(layer: Any) -> str | None:
+    """``"ConvLSTM2D"`` etc. for a ConvLSTM layer (or a Bidirectional around one), else None."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        layer = layer.forward_layer
+    for kind, layer_class in CONV_LSTM_KINDS.items():
+        if isinstance(layer, layer_class):
+            return kind
+    return None
+
+
+def _kind_axes(kind: str, data_format: str = "channels_last") -> tuple[str, ...]:
+    """The input axes of a layer ``kind``, e.g. ``("batch", "time", "rows", "channels")``."""
+    if kind not in CONV_LSTM_KINDS:
+        return ("batch", "time", "features")
+    spatial = _SPATIAL_AXES[kind]
+    if data_format == "channels_first":
+        return ("batch", "time", "channels", *spatial)
+    return ("batch", "time", *spatial, "channels")
+
+
+def input_axes(kind: str) -> tuple[str, ...]:
+    """Name, in order, the axes of the input a layer ``kind`` reads (channels last).
+
+    ``("batch", "time", "features")`` for ``SimpleRNN``, ``GRU`` and ``LSTM``;
+    ``("batch", "time", *spatial, "channels")`` for a ConvLSTM, the spatial axes being
+    ``rows``; ``rows, cols``; ``depth, rows, cols`` for ``ConvLSTM1D``, ``2D``, ``3D``.
+
+    Example::
+
+        >>> input_axes("ConvLSTM2D")
+        ('batch', 'time', 'rows', 'cols', 'channels')
+    """
+    return _kind_axes(_check_kind(kind))
+
+
+def _input_axes(layer: keras.layers.Layer) -> tuple[str, ...]:
+    kind = _conv_kind(layer)
+    if kind is None:
+        return _kind_axes("LSTM")
+    inner = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    return _kind_axes(kind, inner.data_format)
+
+
+def _axes_text(axes: Sequence[str]) -> str:
+    return "(" + ", ".join(axes) + ")"
+
+
+def _check_kernel_fits(layer: keras.layers.Layer, shape: tuple[int, ...]) -> None:
+    """With ``padding="valid"``, every spatial size must hold the (dilated) kernel once."""
+    kind = _conv_kind(layer)
+    inner = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    if kind is None or inner.padding != "valid":
+        return
+    axes = _input_axes(layer)
+    sizes = dict(zip(axes, shape, strict=True))
+    extents = {
+        axis: dilation * (kernel - 1) + 1
+        for axis, kernel, dilation in zip(
+            _SPATIAL_AXES[kind], inner.kernel_size, inner.dilation_rate, strict=True
+        )
+    }
+    if all(sizes[axis] >= extent for axis, extent in extents.items()):
+        return
+    needed = " and ".join(f"{axis} >= {extent}" for axis, extent in extents.items())
+    dilated = "" if set(inner.dilation_rate) == {1} else f", dilation_rate {inner.dilation_rate}"
+    raise ValueError(
+        f"inputs: expected {needed} for kernel_size {inner.kernel_size}{dilated} with "
+        f"padding='valid', got shape {tuple(shape)}"
+    )
+
+
+def _state_names(layer: Any) -> tuple[str, ...]:
+    cell = layer.cell
+    for owner_class, names in _STATE_NAMES.items():
+        if isinstance(cell, owner_class) or isinstance(layer, owner_class):
             return names
     state_size = cell.state_size
     count = len(state_size) if isinstance(state_size, (list, tuple)) else 1
@@ -118,7 +239,7 @@ def output_names(layer: Any) -> tuple[str, ...]:
     """Name, in order, the tensors ``layer(inputs)`` returns, from its configuration.
 
     ``("sequence",)`` or ``("output",)``, followed by the state names
-    (``"h"``, and ``"c"`` for an LSTM) when ``return_state=True``. For a
+    (``"h"``, and ``"c"`` for an LSTM or a ConvLSTM) when ``return_state=True``. For a
     ``Bidirectional`` layer the states are prefixed ``forward_`` then
     ``backward_``, and ``merge_mode=None`` gives two outputs first.
     """
@@ -129,31 +250,43 @@ def output_names(layer: Any) -> tuple[str, ...]:
                                                                  f"backward_{first}")  # fmt: skip
         if not layer.return_state:
             return outputs
-        states = _state_names(layer.forward_layer.cell)
+        states = _state_names(layer.forward_layer)
         return (
             *outputs,
             *(f"forward_{name}" for name in states),
-            *(f"backward_{name}" for name in _state_names(layer.backward_layer.cell)),
+            *(f"backward_{name}" for name in _state_names(layer.backward_layer)),
         )
     if not layer.return_state:
         return (first,)
-    return (first, *_state_names(layer.cell))
+    return (first, *_state_names(layer))
+
+
+def _size_arguments(layer: keras.layers.Layer) -> list[str]:
+    """``["4"]`` (units), or for a ConvLSTM ``["4", "kernel_size=(3, 3)", "padding='same'"]``."""
+    if _conv_kind(layer) is not None:
+        return [
+            str(layer.filters),
+            f"kernel_size={layer.kernel_size}",
+            f"padding={layer.padding!r}",
+        ]
+    return [str(getattr(layer.cell, "units", "?"))]
 
 
 def describe_layer(layer: Any) -> str:
-    """A one-line description, e.g. ``GRU(4, return_sequences=True, return_state=False)``."""
+    """A one-line description, e.g. ``GRU(4, return_sequences=True, return_state=False)``.
+
+    A ConvLSTM shows ``filters``, ``kernel_size`` and ``padding``:
+    ``ConvLSTM2D(4, kernel_size=(3, 3), padding='same', return_sequences=...)``.
+    """
     layer = _check_recurrent(layer)
+    flags = f"return_sequences={layer.return_sequences}, return_state={layer.return_state})"
     if isinstance(layer, keras.layers.Bidirectional):
         inner = layer.forward_layer
         return (
-            f"Bidirectional({type(inner).__name__}({getattr(inner.cell, 'units', '?')}), "
-            f"merge_mode={layer.merge_mode!r}, return_sequences={layer.return_sequences}, "
-            f"return_state={layer.return_state})"
+            f"Bidirectional({type(inner).__name__}({', '.join(_size_arguments(inner))}), "
+            f"merge_mode={layer.merge_mode!r}, {flags}"
         )
-    return (
-        f"{type(layer).__name__}({getattr(layer.cell, 'units', '?')}, "
-        f"return_sequences={layer.return_sequences}, return_state={layer.return_state})"
-    )
+    return f"{type(layer).__name__}({', '.join(_size_arguments(layer))}, {flags}"
 
 
 @dataclass(frozen=True)
@@ -201,7 +334,7 @@ class NamedOutputs(Mapping[str, np.ndarray]):
         width = max(len(name) for name in self.names)
         rows = [f"  {name:<{width}}  {shape}" for name, shape in self.shapes.items()]
         name, _, arguments = self.description.partition("(")
-        header = _wrap(arguments.split(", "), f"{name}(", indent=len(name) + 1)
+        header = _wrap(_split_arguments(arguments), f"{name}(", indent=len(name) + 1)
         return "\n".join([*header, f"returns {kind}:", *rows])
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
@@ -212,18 +345,27 @@ def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
     """Call ``layer(inputs, **call_kwargs)`` and name every returned tensor.
 
     Args:
-        layer: a Keras recurrent layer (``SimpleRNN``, ``GRU``, ``LSTM`` or ``RNN``),
-            or a ``Bidirectional`` wrapping one.
-        inputs: a rank-3 array or tensor ``(batch, time, features)``.
+        layer: a Keras recurrent layer (``SimpleRNN``, ``GRU``, ``LSTM``,
+            ``ConvLSTM1D``/``2D``/``3D`` or ``RNN``), or a ``Bidirectional`` wrapping one.
+        inputs: an array or tensor ``(batch, time, features)``; for a ConvLSTM
+            ``(batch, time, *spatial, channels)``, e.g. ``(batch, time, rows, cols, channels)``
+            for ``ConvLSTM2D``.
         call_kwargs: passed on to the layer call (e.g. ``mask=``, ``initial_state=``).
 
     Returns:
         A :class:`NamedOutputs` mapping each name of :func:`output_names` to
         the NumPy value of the tensor Keras returned in that position.
+
+    Raises:
+        TypeError: ``layer`` is not recurrent; ``inputs`` is not a numeric array or tensor.
+        ValueError: ``inputs`` has the wrong rank or an empty axis; with ``padding="valid"``,
+            a spatial size is smaller than the (dilated) kernel.
     """
     layer = _check_recurrent(layer)
-    array = _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
-    _checks.nonempty("inputs", array.shape, "(batch, time, features)")
+    axes = _input_axes(layer)
+    array = _checks.as_rank("inputs", inputs, len(axes), _axes_text(axes))
+    _checks.nonempty("inputs", array.shape, _axes_text(axes))
+    _check_kernel_fits(layer, array.shape)
     names = output_names(layer)
     returned = layer(array.astype("float32", copy=False), **call_kwargs)
     several = isinstance(returned, (list, tuple))
@@ -237,23 +379,75 @@ def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
     return NamedOutputs(describe_layer(layer), names, values, container)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_kernel_size(kind: str, value: Any) -> int | tuple[int, ...]:
+    rank = len(_SPATIAL_AXES[kind])
+    expected = f"a positive int or a tuple of {rank} positive ints for {kind}"
+    if _is_int(value):
+        if value < 1:
+            raise ValueError(f"kernel_size: expected {expected}, got {value}")
+        return int(value)
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"kernel_size: expected {expected}, got {_checks.type_name(value)}")
+    if not all(_is_int(size) for size in value):
+        raise TypeError(f"kernel_size: expected {expected}, got {value!r}")
+    if len(value) != rank or any(size < 1 for size in value):
+        raise ValueError(f"kernel_size: expected {expected}, got {value!r}")
+    return tuple(int(size) for size in value)
+
+
+def _check_conv_padding(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"padding: expected 'same' or 'valid', got {_checks.type_name(value)}")
+    if value not in ("same", "valid"):
+        raise ValueError(f"padding: expected 'same' or 'valid', got {value!r}")
+    return value
+
+
 def make_layer(
     kind: str,
     units: int,
     *,
     return_sequences: bool = False,
     return_state: bool = False,
+    kernel_size: int | Sequence[int] | None = None,
+    padding: str | None = None,
     **layer_kwargs: Any,
 ) -> keras.layers.RNN:
-    """Build ``SimpleRNN``, ``GRU`` or ``LSTM`` by name, checking the arguments."""
-    if not isinstance(kind, str):
-        raise TypeError(f"kind: expected one of {list(LAYER_KINDS)}, got {_checks.type_name(kind)}")
-    if kind not in LAYER_KINDS:
-        raise ValueError(f"kind: expected one of {list(LAYER_KINDS)}, got {kind!r}")
-    return LAYER_KINDS[kind](
-        _checks.positive_int("units", units),
-        return_sequences=_checks.boolean("return_sequences", return_sequences),
-        return_state=_checks.boolean("return_state", return_state),
+    """Build ``SimpleRNN``, ``GRU``, ``LSTM`` or ``ConvLSTM1D``/``2D``/``3D`` by name, checked.
+
+    For a ConvLSTM, ``units`` is its ``filters``, ``kernel_size`` (an int, or one per
+    spatial axis) defaults to 3 and ``padding`` (``"same"`` or ``"valid"``) to ``"same"``,
+    which keeps the spatial sizes (Keras' own default is ``"valid"``). The other kinds take
+    neither. ``layer_kwargs`` go to the Keras constructor unchecked.
+
+    Example::
+
+        >>> make_layer("ConvLSTM2D", 4, return_state=True).kernel_size
+        (3, 3)
+    """
+    kind = _check_kind(kind)
+    units = _checks.positive_int("units", units)
+    flags = {
+        "return_sequences": _checks.boolean("return_sequences", return_sequences),
+        "return_state": _checks.boolean("return_state", return_state),
+    }
+    if kind in LAYER_KINDS:
+        for name, value in (("kernel_size", kernel_size), ("padding", padding)):
+            if value is not None:
+                raise ValueError(
+                    f"{name}: expected None for kind {kind!r} (only ConvLSTM1D, ConvLSTM2D "
+                    f"and ConvLSTM3D take one), got {value!r}"
+                )
+        return LAYER_KINDS[kind](units, **flags, **layer_kwargs)
+    return CONV_LSTM_KINDS[kind](
+        units,
+        _check_kernel_size(kind, 3 if kernel_size is None else kernel_size),
+        padding=_check_conv_padding("same" if padding is None else padding),
+        **flags,
         **layer_kwargs,
     )
 
@@ -265,11 +459,24 @@ def make_bidirectional(
     *,
     return_sequences: bool = False,
     return_state: bool = False,
+    kernel_size: int | Sequence[int] | None = None,
+    padding: str | None = None,
 ) -> keras.layers.Bidirectional:
-    """``Bidirectional(kind(units, ...), merge_mode=merge_mode)``, checking the arguments."""
+    """``Bidirectional(kind(units, ...), merge_mode=merge_mode)``, checking the arguments.
+
+    ``kernel_size`` and ``padding`` are for a ConvLSTM, as in :func:`make_layer`; its
+    ``"concat"`` joins the two directions on the channel axis (``2 * filters`` channels).
+    """
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"merge_mode: expected one of {list(MERGE_MODES)}, got {merge_mode!r}")
-    inner = make_layer(kind, units, return_sequences=return_sequences, return_state=return_state)
+    inner = make_layer(
+        kind,
+        units,
+        return_sequences=return_sequences,
+        return_state=return_state,
+        kernel_size=kernel_size,
+        padding=padding,
+    )
     return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
 
 
@@ -309,15 +516,24 @@ def _check_kinds(kinds: Any) -> None:
         raise TypeError(f"kinds: expected a non-empty list of layer names, got {kinds!r}")
 
 
+def _check_grid_inputs(inputs: Any, kinds: Sequence[str]) -> None:
+    """``inputs`` must have the rank every kind reads (3, or 4 to 6 for ConvLSTM1D/2D/3D)."""
+    _check_kinds(kinds)
+    for kind in kinds:
+        axes = input_axes(kind)
+        _checks.as_rank("inputs", inputs, len(axes), _axes_text(axes))
+
+
 def output_grid(
     inputs: Any, units: int, kinds: Sequence[str] = ("SimpleRNN", "GRU", "LSTM")
 ) -> OutputGrid:
     """Run every ``kind`` with every ``return_sequences`` x ``return_state`` on ``inputs``.
 
-    ``inputs`` is ``(batch, time, features)``; each row names what came back.
+    ``inputs`` is ``(batch, time, features)``, or what the ConvLSTM kinds read, e.g.
+    ``(batch, time, rows, cols, channels)`` for ``["ConvLSTM2D"]`` (kernel 3, ``"same"``);
+    each row names what came back.
     """
-    _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
-    _check_kinds(kinds)
+    _check_grid_inputs(inputs, kinds)
     rows = []
     for kind, sequences, state in product(kinds, (False, True), (False, True)):
         layer = make_layer(kind, units, return_sequences=sequences, return_state=state)
@@ -333,8 +549,7 @@ def bidirectional_grid(
     return_state: bool = True,
 ) -> OutputGrid:
     """Run ``Bidirectional(kind)`` for every merge mode x ``return_sequences`` on ``inputs``."""
-    _checks.as_rank("inputs", inputs, 3, "(batch, time, features)")
-    _check_kinds(kinds)
+    _check_grid_inputs(inputs, kinds)
     rows = []
     for kind, mode, sequences in product(kinds, merge_modes, (False, True)):
         layer = make_bidirectional(
@@ -347,10 +562,11 @@ def bidirectional_grid(
 _REFERENCE_INTRO = """\
 # Shape reference
 
-Every configuration of `SimpleRNN`, `GRU` and `LSTM`, alone and inside `Bidirectional`, with
-what a call returns: one tensor, or a tuple whose elements are named in order. The shapes are
-for an input of shape `{input_shape}` (batch {batch}, time {time}, features {features}) and
-`units={units}`.
+Every configuration of `SimpleRNN`, `GRU` and `LSTM`, alone and inside `Bidirectional`, and of
+`ConvLSTM1D`, `ConvLSTM2D` and `ConvLSTM3D`, with what a call returns: one tensor, or a tuple
+whose elements are named in order. The shapes are for an input of shape `{input_shape}`
+(batch {batch}, time {time}, features {features}) and `units={units}`; the ConvLSTM section
+gives its own inputs.
 
 This page is generated by `rnn_lib.shapes.reference_markdown()`, which builds and calls each
 layer with Keras {keras_version}; `make reference` writes it, and `make test` fails if it
@@ -371,12 +587,33 @@ def _returns_cell(named: NamedOutputs) -> str:
 
 
 def reference_markdown(
-    batch: int = 3, timesteps: int = 5, features: int = 2, units: int = 4
+    batch: int = 3,
+    timesteps: int = 5,
+    features: int = 2,
+    units: int = 4,
+    *,
+    rows: int = 8,
+    cols: int = 9,
+    depth: int = 12,
+    kernel_size: int = 3,
 ) -> str:
-    """The shape reference page (Markdown), generated by running every configuration."""
+    """The shape reference page (Markdown), generated by running every configuration.
+
+    The ConvLSTM rows read ``features`` channels with the spatial sizes ``rows``, ``cols``
+    and ``depth`` (as many as each layer needs), and use ``filters=units`` and
+    ``kernel_size``; each spatial size must be at least ``kernel_size``, for the
+    ``padding="valid"`` rows.
+    """
     for name, value in (("batch", batch), ("timesteps", timesteps), ("features", features),
-                        ("units", units)):  # fmt: skip
+                        ("units", units), ("kernel_size", kernel_size)):  # fmt: skip
         _checks.positive_int(name, value)
+    spatial = {"rows": rows, "cols": cols, "depth": depth}
+    for name, value in spatial.items():
+        if _checks.positive_int(name, value) < kernel_size:
+            raise ValueError(
+                f"{name}: expected at least kernel_size {kernel_size} (for padding='valid'), "
+                f"got {value}"
+            )
     inputs = np.random.default_rng(0).normal(size=(batch, timesteps, features)).astype("float32")
     lines = [
         _REFERENCE_INTRO.format(
@@ -414,8 +651,77 @@ def reference_markdown(
             f"| `Bidirectional({kind})` | `{mode!r}` | {sequences} | {state} | "
             f"{_returns_cell(named)} |"
         )
+    lines += _conv_lstm_lines(batch, timesteps, features, units, spatial, kernel_size)
     lines += _encoder_decoder_lines(inputs, units)
     return "\n".join(lines) + "\n"
+
+
+_CONV_LSTM_INTRO = """\
+A ConvLSTM is an LSTM whose input, state and output at each step are feature maps, and whose
+matrix products are convolutions. Its input is `(batch, time, *spatial, channels)`:
+`(batch, time, rows, channels)` for `ConvLSTM1D`, `(batch, time, rows, cols, channels)` for
+`ConvLSTM2D`, `(batch, time, depth, rows, cols, channels)` for `ConvLSTM3D` (Keras calls the
+spatial axes `*spatial_dims`; the names here are a convention). The table below uses
+{sizes},
+`filters={filters}` and `kernel_size={kernel}`.
+
+`filters` plays the part of `units`: a `sequence` is `(batch, time, *spatial', filters)`, an
+`output` `(batch, *spatial', filters)`, and `h` and `c` have the output's shape (`h` is the
+last step of the sequence, `c` the cell state). With `padding="same"` and the default
+`strides=1`, `spatial'` is `spatial`; `padding="valid"`, Keras' default, shrinks each spatial
+size by `kernel_size - 1`, here
+{shrunk}.
+Inside `Bidirectional` every `merge_mode` works; `"concat"` joins the two directions on the
+channel axis (`2 * filters` channels)."""
+
+
+def _conv_lstm_lines(
+    batch: int, timesteps: int, channels: int, filters: int, spatial: dict[str, int], kernel: int
+) -> list[str]:
+    """The ConvLSTM section of the shape reference, from real Keras calls."""
+    rng = np.random.default_rng(2)
+    inputs = {
+        kind: rng.normal(
+            size=(batch, timesteps, *(spatial[axis] for axis in axes), channels)
+        ).astype("float32")
+        for kind, axes in _SPATIAL_AXES.items()
+    }
+    sizes = {"batch": batch, "time": timesteps, **spatial, "channels": channels}
+    lines = [
+        "",
+        "## ConvLSTM1D, ConvLSTM2D and ConvLSTM3D",
+        "",
+        _CONV_LSTM_INTRO.format(
+            sizes=", ".join(f"{axis} {size}" for axis, size in sizes.items()),
+            filters=filters,
+            kernel=kernel,
+            shrunk=", ".join(
+                f"{axis} {size} -> {size - kernel + 1}" for axis, size in spatial.items()
+            ),
+        ),
+        "",
+        "| layer | input | padding | return_sequences | return_state | returns |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    configurations = [
+        *product(CONV_LSTM_KINDS, ["same"], (False, True), (False, True)),
+        *product(CONV_LSTM_KINDS, ["valid"], [True], [True]),
+    ]
+    for kind, padding, sequences, state in configurations:
+        layer = make_layer(
+            kind,
+            filters,
+            return_sequences=sequences,
+            return_state=state,
+            kernel_size=kernel,
+            padding=padding,
+        )
+        named = run_named(layer, inputs[kind])
+        lines.append(
+            f"| `{kind}` | {inputs[kind].shape} | `{padding!r}` | {sequences} | {state} | "
+            f"{_returns_cell(named)} |"
+        )
+    return lines
 
 
 _ENCODER_DECODER_INTRO = """\

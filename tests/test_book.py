@@ -91,8 +91,9 @@ def test_shape_reference_page_is_generated_from_keras():
 def test_shape_reference_covers_every_configuration():
     page = (ROOT / "book" / "shape_reference.md").read_text()
     rows = [line for line in page.splitlines() if line.startswith("| `")]
-    # recurrent layers, Bidirectional, Bidirectional states to a decoder, attention layers
-    assert len(rows) == 3 * 2 * 2 + 3 * 5 * 2 * 2 + 3 + 2 * 2
+    # recurrent layers, Bidirectional, ConvLSTM1D/2D/3D ("same" x flags, then "valid" once
+    # each), Bidirectional states to a decoder, attention layers
+    assert len(rows) == 3 * 2 * 2 + 3 * 5 * 2 * 2 + (3 * 2 * 2 + 3) + 3 + 2 * 2
 
 
 def _heading_anchors(notebook_path):

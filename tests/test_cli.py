@@ -57,13 +57,52 @@ def test_bidirectional_gru_with_merge_mode_none_and_input_shape(python_m_rnn_lib
     assert "  backward_output  (2, 6)" in result.stdout
 
 
+def test_conv_lstm_2d_with_units_as_filters(python_m_rnn_lib):
+    result = python_m_rnn_lib(
+        "ConvLSTM2D", "--units", "4", "--input-shape", "3", "5", "6", "7", "2", "--return-state"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    # padding "same" (the default here) keeps rows 6 and cols 7; 4 filters
+    assert result.stdout.splitlines() == [
+        "ConvLSTM2D(4, kernel_size=(3, 3), padding='same', return_sequences=False,",
+        "           return_state=True)",
+        "returns a tuple of 3:",
+        "  output  (3, 6, 7, 4)",
+        "  h       (3, 6, 7, 4)",
+        "  c       (3, 6, 7, 4)",
+    ]
+
+
+def test_conv_lstm_filters_kernel_size_padding_and_merge_mode(python_m_rnn_lib):
+    result = python_m_rnn_lib(
+        "ConvLSTM1D", "--filters", "6", "--kernel-size", "2", "--padding", "valid",
+        "--merge-mode", "concat", "--return-sequences", "--input-shape", "3", "4", "9", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # valid: rows 9 - (2 - 1) = 8; concat joins the directions on the channel axis: 2 * 6
+    assert result.stdout.splitlines() == [
+        "Bidirectional(ConvLSTM1D(6, kernel_size=(2,), padding='valid'),",
+        "              merge_mode='concat', return_sequences=True, return_state=False)",
+        "returns one tensor:",
+        "  sequence  (3, 4, 8, 12)",
+    ]
+
+
+def test_conv_lstm_default_input_shape(capsys):
+    assert cli.main(["ConvLSTM1D"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "  output  (3, 8, 4)"
+    assert cli.DEFAULT_INPUT_SHAPES["ConvLSTM1D"] == (3, 5, 8, 2)
+
+
 def test_help_documents_every_option(capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["--help"])
     assert exit_info.value.code == 0
     shown = capsys.readouterr().out
-    for option in ("--units", "--return-sequences", "--return-state", "--merge-mode",
-                   "--input-shape", "--reference", "SimpleRNN,GRU,LSTM"):  # fmt: skip
+    for option in ("--units", "--filters", "--return-sequences", "--return-state",
+                   "--merge-mode", "--kernel-size", "--padding", "--input-shape", "--reference",
+                   "SimpleRNN,GRU,LSTM,ConvLSTM1D,ConvLSTM2D,ConvLSTM3D"):  # fmt: skip
         assert option in shown, option
 
 
@@ -77,8 +116,31 @@ def test_help_documents_every_option(capsys):
         (["LSTM", "--input-shape", "3", "5"], "argument --input-shape: expected 3 arguments"),
         (["LSTM", "--input-shape", "3", "0", "2"], "--input-shape: expected TIME >= 1, got 0"),
         ([], "the layer type is required"),
+        (["ConvLSTM2D", "--input-shape", "3", "5", "2"],
+         "argument --input-shape: expected 5 arguments (BATCH TIME ROWS COLS CHANNELS) for ConvLSTM2D, got 3"),
+        (["ConvLSTM1D", "--input-shape", "3", "5", "6", "7", "2"],
+         "argument --input-shape: expected 4 arguments (BATCH TIME ROWS CHANNELS) for ConvLSTM1D, got 5"),
+        (["LSTM", "--input-shape", "3", "5", "6", "2"],
+         "argument --input-shape: expected 3 arguments (BATCH TIME FEATURES) for LSTM, got 4"),
+        (["ConvLSTM3D", "--input-shape", "3", "5", "4", "0", "4", "2"],
+         "--input-shape: expected ROWS >= 1, got 0"),
+        (["ConvLSTM2D", "--padding", "valid", "--input-shape", "3", "5", "6", "2", "2"],
+         "--input-shape: expected COLS >= --kernel-size 3 with --padding valid, got 2"),
+        (["ConvLSTM1D", "--padding", "valid", "--kernel-size", "5", "--input-shape", "3", "5", "4", "2"],
+         "--input-shape: expected ROWS >= --kernel-size 5 with --padding valid, got 4"),
+        (["ConvLSTM2D", "--kernel-size", "0"], "--kernel-size: expected a positive int, got 0"),
+        (["ConvLSTM2D", "--padding", "causal"], "argument --padding: invalid choice: 'causal'"),
+        (["ConvLSTM2D", "--filters", "0"], "--filters: expected a positive int, got 0"),
+        (["ConvLSTM2D", "--units", "4", "--filters", "6"],
+         "--filters: expected --units or --filters (the same thing), got both (--units 4, --filters 6)"),
+        (["LSTM", "--filters", "4"],
+         "--filters: expected only with ConvLSTM1D, ConvLSTM2D or ConvLSTM3D, got it with LSTM"),
+        (["GRU", "--kernel-size", "3"],
+         "--kernel-size: expected only with ConvLSTM1D, ConvLSTM2D or ConvLSTM3D, got it with GRU"),
+        (["SimpleRNN", "--padding", "same"],
+         "--padding: expected only with ConvLSTM1D, ConvLSTM2D or ConvLSTM3D, got it with SimpleRNN"),
     ],
-)
+)  # fmt: skip
 def test_bad_arguments_get_one_line_and_status_2(arguments, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(arguments)
