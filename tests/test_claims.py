@@ -896,6 +896,128 @@ def _reversal(kind):
     return model, task.decoder_inputs, task.targets
 
 
+# ----- cells, wrappers and options -----
+
+CELLS = {"SimpleRNN": "SimpleRNNCell", "GRU": "GRUCell", "LSTM": "LSTMCell"}
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["none", "post", "pre"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_a_cell_in_rnn_equals_the_built_in_layer(kind, padding, go_backwards):
+    """With the same weights, the cell wrapped in `RNN` and the built-in layer return the same sequence and states, masked or not."""
+    mask = None if padding == "none" else _masks(padding)
+    inputs = _inputs(_masks("post") if mask is None else mask)
+    options = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    built_in = _layer(kind, **options)
+    wrapped = keras.layers.RNN(getattr(keras.layers, CELLS[kind])(UNITS), **options)
+    wrapped.build((None, TIME, FEATURES))
+    wrapped.set_weights(built_in.get_weights())
+    for a, b in zip(
+        _numpy(built_in(inputs, mask=mask)), _numpy(wrapped(inputs, mask=mask)), strict=True
+    ):
+        np.testing.assert_allclose(a, b, atol=ATOL)
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
+@pytest.mark.parametrize(
+    "stack", [("LSTM", "GRU"), ("GRU", "SimpleRNN"), ("LSTM", "LSTM"), ("SimpleRNN", "LSTM")]
+)
+def test_rnn_over_a_list_of_cells_nests_its_states(stack):
+    """It returns the *last* cell's output, and one list of states per cell, bottom first."""
+    sizes = [UNITS, 3]
+    cells = [getattr(keras.layers, CELLS[k])(n) for k, n in zip(stack, sizes, strict=True)]
+    layer = keras.layers.RNN(cells, return_sequences=True, return_state=True)
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    sequence, *per_cell = layer(inputs)
+    assert tuple(sequence.shape) == (len(LENGTHS), TIME, sizes[-1])  # the last cell's
+    assert [len(states) for states in per_cell] == [2 if k == "LSTM" else 1 for k in stack]
+    assert [tuple(states[0].shape) for states in per_cell] == [(len(LENGTHS), n) for n in sizes]
+    nested = [[np.ones((len(LENGTHS), n), "float32")] * len(states) for n, states in
+              zip(sizes, per_cell, strict=True)]  # fmt: skip
+    nested_result = _numpy([layer(inputs, initial_state=nested)[0]])[0]  # nested: fine
+    flat = [state for states in nested for state in states]
+    if len(flat) > len(nested):  # a cell keeps two states: a flat list fails
+        with pytest.raises(IndexError):
+            layer(inputs, initial_state=flat)
+    else:  # one state per cell: flat and nested are the same list shape
+        np.testing.assert_allclose(_numpy([layer(inputs, initial_state=flat)[0]])[0], nested_result)
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("unroll", [False, True])
+def test_go_backwards_alone_is_a_forward_layer_on_the_reversed_input(kind, unroll):
+    """So it equals a forward layer (the same weights) run on the time-reversed input, and its last step, as for any layer, is its final state `h`."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    options = dict(return_sequences=True, return_state=True, unroll=unroll)
+    backward = _layer(kind, go_backwards=True, **options)
+    forward = _twin(backward, go_backwards=False)
+    sequence, h, *_ = _numpy(backward(inputs))
+    np.testing.assert_allclose(sequence, _numpy(forward(inputs[:, ::-1]))[0], atol=ATOL)
+    np.testing.assert_allclose(sequence[:, -1], h, atol=ATOL)
+
+
+def _seeded_call(layer, inputs):
+    """The layer's training output, and its seed state from before the call (to draw again)."""
+    seed = keras.ops.convert_to_numpy(layer.cell.seed_generator.state)
+    return _numpy([layer(inputs, training=True)])[0], seed
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb", "book/misconceptions.md")
+@pytest.mark.parametrize("kind", KINDS)
+def test_one_dropout_mask_per_call(kind):
+    """`dropout` uses one mask over the input features per call, shared by every gate and reused at every step; `recurrent_dropout` one mask over the units of `h` per gate, reused at every step."""
+    inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
+    # dropout: the training output is the plain layer's on inputs times one (batch, features) mask
+    layer = _layer(kind, return_sequences=True, dropout=0.5)
+    trained, seed = _seeded_call(layer, inputs)
+    layer.cell.seed_generator.state.assign(seed)  # draw the same mask again
+    mask = keras.ops.convert_to_numpy(layer.cell.get_dropout_mask(inputs[:, 0]))
+    layer.cell.reset_dropout_mask()
+    assert mask.shape == (len(LENGTHS), FEATURES)
+    plain = _twin(layer, dropout=0.0)
+    np.testing.assert_allclose(trained, _numpy([plain(inputs * mask[:, None, :])])[0], atol=1e-5)
+    # recurrent_dropout: one (batch, units) mask per gate, folded into the recurrent kernel
+    layer = _layer(kind, return_sequences=True, recurrent_dropout=0.5)
+    trained, seed = _seeded_call(layer, inputs)
+    layer.cell.seed_generator.state.assign(seed)
+    masks = keras.ops.convert_to_numpy(
+        layer.cell.get_recurrent_dropout_mask(np.zeros((len(LENGTHS), UNITS), "float32"))
+    )
+    layer.cell.reset_recurrent_dropout_mask()
+    masks = masks.reshape(GATES[kind], len(LENGTHS), UNITS)
+    kernel, recurrent, *rest = layer.get_weights()
+    for row in range(len(LENGTHS)):
+        folded = recurrent.copy()
+        for gate in range(GATES[kind]):
+            block = slice(gate * UNITS, (gate + 1) * UNITS)
+            folded[:, block] = masks[gate, row][:, None] * recurrent[:, block]
+        plain = _twin(layer, recurrent_dropout=0.0)
+        plain.set_weights([kernel, folded, *rest])
+        alone = _numpy([plain(inputs[row : row + 1])])[0]
+        np.testing.assert_allclose(trained[row : row + 1], alone, atol=1e-5)
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("padding", ["none", "post", "pre", "gap"])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_unrolled_equals_looped(kind, padding, go_backwards):
+    """The numbers are the same, masked or not."""
+    mask = None if padding == "none" else _masks(padding)
+    inputs = _inputs(_masks("post") if mask is None else mask)
+    options = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
+    looped = _layer(kind, **options)
+    unrolled = _twin(looped, unroll=True)
+    for a, b in zip(
+        _numpy(looped(inputs, mask=mask)), _numpy(unrolled(inputs, mask=mask)), strict=True
+    ):
+        np.testing.assert_allclose(a, b, atol=ATOL)
+
+
 # ----- the claims as the book states them -----
 
 
