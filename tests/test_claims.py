@@ -969,36 +969,64 @@ def _seeded_call(layer, inputs):
 @stated_in("notebooks/12_cells_wrappers_and_options.ipynb", "book/misconceptions.md")
 @pytest.mark.parametrize("kind", KINDS)
 def test_one_dropout_mask_per_call(kind):
-    """`dropout` uses one mask over the input features per call, shared by every gate and reused at every step; `recurrent_dropout` one mask over the units of `h` per gate, reused at every step."""
+    """With `dropout` alone, one mask over the input features per call is shared by every gate and reused at every step; with `recurrent_dropout` set, `GRU` and `LSTM` draw one mask per gate for the inputs and one per gate for `h`, each reused at every step."""
     inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
-    # dropout: the training output is the plain layer's on inputs times one (batch, features) mask
+    # dropout alone: the training output is the plain layer's on inputs times one mask
     layer = _layer(kind, return_sequences=True, dropout=0.5)
     trained, seed = _seeded_call(layer, inputs)
     layer.cell.seed_generator.state.assign(seed)  # draw the same mask again
     mask = keras.ops.convert_to_numpy(layer.cell.get_dropout_mask(inputs[:, 0]))
     layer.cell.reset_dropout_mask()
-    assert mask.shape == (len(LENGTHS), FEATURES)
+    assert mask.shape == (len(LENGTHS), FEATURES)  # one mask, every gate
     plain = _twin(layer, dropout=0.0)
     np.testing.assert_allclose(trained, _numpy([plain(inputs * mask[:, None, :])])[0], atol=1e-5)
-    # recurrent_dropout: one (batch, units) mask per gate, folded into the recurrent kernel
-    layer = _layer(kind, return_sequences=True, recurrent_dropout=0.5)
+    # both: one mask per gate for the inputs and for h, folded into the two kernels, row by row
+    layer = _layer(kind, return_sequences=True, dropout=0.5, recurrent_dropout=0.5)
     trained, seed = _seeded_call(layer, inputs)
     layer.cell.seed_generator.state.assign(seed)
-    masks = keras.ops.convert_to_numpy(
+    gates = GATES[kind]
+    input_masks = keras.ops.convert_to_numpy(layer.cell.get_dropout_mask(inputs[:, 0]))
+    state_masks = keras.ops.convert_to_numpy(
         layer.cell.get_recurrent_dropout_mask(np.zeros((len(LENGTHS), UNITS), "float32"))
     )
+    layer.cell.reset_dropout_mask()
     layer.cell.reset_recurrent_dropout_mask()
-    masks = masks.reshape(GATES[kind], len(LENGTHS), UNITS)
+    input_masks = input_masks.reshape(gates, len(LENGTHS), FEATURES)
+    state_masks = state_masks.reshape(gates, len(LENGTHS), UNITS)
+    if gates > 1:  # per gate: not all the same
+        assert not all(np.array_equal(input_masks[0], m) for m in input_masks[1:])
     kernel, recurrent, *rest = layer.get_weights()
+    plain = _twin(layer, dropout=0.0, recurrent_dropout=0.0)
     for row in range(len(LENGTHS)):
-        folded = recurrent.copy()
-        for gate in range(GATES[kind]):
+        folded_kernel, folded_recurrent = kernel.copy(), recurrent.copy()
+        for gate in range(gates):
             block = slice(gate * UNITS, (gate + 1) * UNITS)
-            folded[:, block] = masks[gate, row][:, None] * recurrent[:, block]
-        plain = _twin(layer, recurrent_dropout=0.0)
-        plain.set_weights([kernel, folded, *rest])
+            folded_kernel[:, block] = input_masks[gate, row][:, None] * kernel[:, block]
+            folded_recurrent[:, block] = state_masks[gate, row][:, None] * recurrent[:, block]
+        plain.set_weights([folded_kernel, folded_recurrent, *rest])
         alone = _numpy([plain(inputs[row : row + 1])])[0]
         np.testing.assert_allclose(trained[row : row + 1], alone, atol=1e-5)
+
+
+@stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", ["fit", "predict", "evaluate"])
+def test_unroll_with_any_length_fails_on_the_second_length(kind, method):
+    """A direct call runs every length, but each of `fit`, `evaluate` and `predict` fails at the second length it is given, when it traces the model again with the length left unknown."""
+    any_length = keras.Input(shape=(None, FEATURES))
+    model = keras.Model(any_length, shapes.make_layer(kind, UNITS, unroll=True)(any_length))
+    model.compile(loss="mse")
+    rows = len(LENGTHS)
+    for steps in (TIME, TIME + 2):
+        model(np.ones((rows, steps, FEATURES), "float32"))  # a direct call: fine
+    run = {
+        "predict": lambda x: model.predict(x, verbose=0),
+        "evaluate": lambda x: model.evaluate(x, np.zeros((rows, UNITS)), verbose=0),
+        "fit": lambda x: model.fit(x, np.zeros((rows, UNITS)), verbose=0),
+    }[method]
+    run(np.ones((rows, TIME, FEATURES), "float32"))
+    with pytest.raises(ValueError, match="Cannot unroll a RNN if the time dimension is undefined"):
+        run(np.ones((rows, TIME + 2, FEATURES), "float32"))
 
 
 @stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
