@@ -902,23 +902,28 @@ CELLS = {"SimpleRNN": "SimpleRNNCell", "GRU": "GRUCell", "LSTM": "LSTMCell"}
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}
 
 
+def _assert_same_returns(layer, other, padding: str) -> None:
+    """Both layers return the same tensors on one batch: unmasked ("none") or masked."""
+    mask = None if padding == "none" else _masks(padding)
+    inputs = _inputs(_masks("post") if mask is None else mask)
+    for a, b in zip(
+        _numpy(layer(inputs, mask=mask)), _numpy(other(inputs, mask=mask)), strict=True
+    ):
+        np.testing.assert_allclose(a, b, atol=ATOL)
+
+
 @stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("padding", ["none", "post", "pre"])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_a_cell_in_rnn_equals_the_built_in_layer(kind, padding, go_backwards):
     """With the same weights, the cell wrapped in `RNN` and the built-in layer return the same sequence and states, masked or not."""
-    mask = None if padding == "none" else _masks(padding)
-    inputs = _inputs(_masks("post") if mask is None else mask)
     options = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
     built_in = _layer(kind, **options)
     wrapped = keras.layers.RNN(getattr(keras.layers, CELLS[kind])(UNITS), **options)
     wrapped.build((None, TIME, FEATURES))
     wrapped.set_weights(built_in.get_weights())
-    for a, b in zip(
-        _numpy(built_in(inputs, mask=mask)), _numpy(wrapped(inputs, mask=mask)), strict=True
-    ):
-        np.testing.assert_allclose(a, b, atol=ATOL)
+    _assert_same_returns(built_in, wrapped, padding)
 
 
 @stated_in("notebooks/12_cells_wrappers_and_options.ipynb")
@@ -1035,15 +1040,9 @@ def test_unroll_with_any_length_fails_on_the_second_length(kind, method):
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_unrolled_equals_looped(kind, padding, go_backwards):
     """The numbers are the same, masked or not."""
-    mask = None if padding == "none" else _masks(padding)
-    inputs = _inputs(_masks("post") if mask is None else mask)
     options = dict(return_sequences=True, return_state=True, go_backwards=go_backwards)
     looped = _layer(kind, **options)
-    unrolled = _twin(looped, unroll=True)
-    for a, b in zip(
-        _numpy(looped(inputs, mask=mask)), _numpy(unrolled(inputs, mask=mask)), strict=True
-    ):
-        np.testing.assert_allclose(a, b, atol=ATOL)
+    _assert_same_returns(looped, _twin(looped, unroll=True), padding)
 
 
 # ----- the claims as the book states them -----
