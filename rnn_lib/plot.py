@@ -63,6 +63,7 @@ def plot_sequence(
     lengths: Any = None,
     padding: str = "post",
     title: str | None = None,
+    value_label: str = "output value",
 ) -> Figure:
     """Heatmaps of a sequence output, one panel per row, padding hatched.
 
@@ -71,6 +72,7 @@ def plot_sequence(
         mask: ``(batch, time)`` bool, True at valid steps; or give ``lengths``
             (and ``padding``). With neither, every step is treated as valid.
         title: the figure's title.
+        value_label: the colour bar's label, e.g. ``"c"`` for a cell state over time.
 
     Each panel shows units (rows) over time (columns) on a shared colour
     scale. Padded steps are hatched (the values stay visible), and each row's last valid step is
@@ -93,6 +95,8 @@ def plot_sequence(
     last = last_valid_indices(mask=mask)  # also checks dtype and empty rows
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title: expected a str, got {_checks.type_name(title)}")
+    if not isinstance(value_label, str):
+        raise TypeError(f"value_label: expected a str, got {_checks.type_name(value_label)}")
 
     limit = float(np.abs(values).max()) or 1.0
     figure, axes = plt.subplots(
@@ -104,7 +108,7 @@ def plot_sequence(
                         va="center")  # fmt: skip
     axes[-1, 0].set_xticks(range(timesteps))
     axes[-1, 0].set_xlabel("time step  (hatched: padding; outlined: last valid step)")
-    figure.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.8, label="output value")
+    figure.colorbar(image, ax=axes[:, 0].tolist(), shrink=0.8, label=value_label)
     if title:
         figure.suptitle(title)
     plt.close(figure)

@@ -190,3 +190,13 @@ def test_plot_attention_bad_input(kwargs, error, message):
     with pytest.raises(error, match=message):
         plot.plot_attention(arguments.pop("scores"), **arguments)
     assert plt.get_fignums() == before
+
+
+def test_plot_sequence_labels_its_colour_bar():
+    values = np.zeros((3, 5, 4))
+    default = plot.plot_sequence(values)
+    named = plot.plot_sequence(values, value_label="cell state c")
+    labels = [[axis.get_ylabel() for axis in figure.axes] for figure in (default, named)]
+    assert "output value" in labels[0] and "cell state c" in labels[1]
+    with pytest.raises(TypeError, match=r"^value_label: expected a str, got int$"):
+        plot.plot_sequence(values, value_label=3)
