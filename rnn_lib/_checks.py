@@ -91,13 +91,19 @@ def boolean(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, or raise."""
+    expected = " or ".join(repr(choice) for choice in choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name}: expected {expected}, got {type_name(value)}")
+    if value not in choices:
+        raise ValueError(f"{name}: expected {expected}, got {value!r}")
+    return value
+
+
 def padding(value: Any) -> str:
     """Return ``value`` if it is "post" or "pre", or raise."""
-    if not isinstance(value, str):
-        raise TypeError(f"padding: expected 'post' or 'pre', got {type_name(value)}")
-    if value not in ("post", "pre"):
-        raise ValueError(f"padding: expected 'post' or 'pre', got {value!r}")
-    return value
+    return one_of("padding", value, ("post", "pre"))
 
 
 def lengths(value: Any, timesteps: int | None = None) -> np.ndarray:

@@ -43,6 +43,7 @@ __all__ = [
     "GreedyDecoding",
     "ReversalTask",
     "concat_bidirectional_states",
+    "decoding_accuracy",
     "greedy_decode",
     "reversal_task",
     "tokens_to_text",
@@ -422,6 +423,33 @@ def reversal_task(
         source.astype(np.int32), decoder_inputs, targets, lengths.astype(np.int64),
         digits + _FIRST_DIGIT,
     )  # fmt: skip
+
+
+def decoding_accuracy(tokens: Any, targets: Any, *, pad_id: int = PAD) -> tuple[float, float]:
+    """Token and sequence accuracy of decoded ``tokens`` against padded ``targets``.
+
+    Both are ``(batch, time)`` int arrays. The token accuracy is the share of the targets'
+    valid (non-``pad_id``) steps where the token equals the target; the sequence accuracy
+    the share of rows right at every valid step (what a row holds at padded target steps
+    does not count, so a row decoded right and then padded is right).
+
+    Example::
+
+        >>> targets = np.array([[5, 2, 0], [5, 6, 2]])  # 0: padding
+        >>> decoding_accuracy(np.array([[5, 2, 9], [5, 5, 2]]), targets)
+        (0.8, 0.5)
+    """
+    tokens = _checks.as_rank("tokens", tokens, 2, "(batch, time)")
+    targets = _checks.as_rank("targets", targets, 2, "(batch, time)")
+    if tokens.shape != targets.shape:
+        raise ValueError(
+            f"tokens: expected the shape of targets {targets.shape}, got {tokens.shape}"
+        )
+    valid = targets != _checks.non_negative_int("pad_id", pad_id)
+    if not valid.any():
+        raise ValueError("targets: expected at least one valid (non-padding) step, got none")
+    right = tokens == targets
+    return float(right[valid].mean()), float((right | ~valid).all(axis=1).mean())
 
 
 def tokens_to_text(ids: Any) -> str:

@@ -399,14 +399,6 @@ def _check_kernel_size(kind: str, value: Any) -> int | tuple[int, ...]:
     return tuple(int(size) for size in value)
 
 
-def _check_conv_padding(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"padding: expected 'same' or 'valid', got {_checks.type_name(value)}")
-    if value not in ("same", "valid"):
-        raise ValueError(f"padding: expected 'same' or 'valid', got {value!r}")
-    return value
-
-
 def make_layer(
     kind: str,
     units: int,
@@ -446,7 +438,9 @@ def make_layer(
     return CONV_LSTM_KINDS[kind](
         units,
         _check_kernel_size(kind, 3 if kernel_size is None else kernel_size),
-        padding=_check_conv_padding("same" if padding is None else padding),
+        padding=_checks.one_of(
+            "padding", "same" if padding is None else padding, ("same", "valid")
+        ),
         **flags,
         **layer_kwargs,
     )

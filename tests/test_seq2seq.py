@@ -16,6 +16,7 @@ from rnn_lib.seq2seq import (
     GreedyDecoding,
     ReversalTask,
     concat_bidirectional_states,
+    decoding_accuracy,
     greedy_decode,
     reversal_task,
     tokens_to_text,
@@ -578,3 +579,55 @@ def test_tokens_to_text_reads_back_a_task_row():
 def test_tokens_to_text_bad_input(ids, error, message):
     with pytest.raises(error, match=f"^{message}$"):
         tokens_to_text(ids)
+
+
+# ----- decoding_accuracy -----
+
+
+def _brute_force_accuracy(tokens, targets, pad_id):
+    """Loops: count the valid steps right, and the rows right at all their valid steps."""
+    valid_steps = right_steps = right_rows = 0
+    for token_row, target_row in zip(tokens, targets, strict=True):
+        row_right = True
+        for token, target in zip(token_row, target_row, strict=True):
+            if target == pad_id:
+                continue
+            valid_steps += 1
+            right_steps += token == target
+            row_right = row_right and token == target
+        right_rows += row_right
+    return right_steps / valid_steps, right_rows / len(targets)
+
+
+@given(st.data())
+@settings(max_examples=40)
+def test_decoding_accuracy_matches_loops(draw):
+    shape = draw.draw(st.tuples(st.integers(1, 5), st.integers(1, 6)))
+    ids = st.integers(0, 3)  # few ids: right and wrong steps, padding everywhere
+    targets = np.array(
+        draw.draw(st.lists(ids, min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]))
+    ).reshape(shape)
+    targets[0, 0] = 1  # at least one valid step
+    tokens = np.array(
+        draw.draw(st.lists(ids, min_size=targets.size, max_size=targets.size))
+    ).reshape(shape)
+    got = decoding_accuracy(tokens, targets, pad_id=0)
+    np.testing.assert_allclose(got, _brute_force_accuracy(tokens, targets, 0))
+
+
+def test_decoding_accuracy_ignores_what_a_row_holds_at_padded_steps():
+    targets = np.array([[4, 2, 0, 0]])
+    assert decoding_accuracy(np.array([[4, 2, 7, 7]]), targets) == (1.0, 1.0)
+    assert decoding_accuracy(np.array([[4, 3, 0, 0]]), targets) == (0.5, 0.0)
+
+
+@pytest.mark.parametrize(
+    "tokens, targets, message",
+    [
+        (np.zeros((2, 3), int), np.zeros((2, 4), int), r"^tokens: expected the shape of targets"),
+        (np.zeros((2, 3), int), np.zeros((2, 3), int), r"^targets: expected at least one valid"),
+    ],
+)
+def test_decoding_accuracy_bad_input(tokens, targets, message):
+    with pytest.raises(ValueError, match=message):
+        decoding_accuracy(tokens, targets)
