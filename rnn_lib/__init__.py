@@ -8,9 +8,11 @@ Modules (one concern each):
     runtime  quiet TensorFlow import, seeding, captured warnings, one-line errors, versions
     shapes   name what a recurrent (or Bidirectional) layer returns, with shapes
     cells    every step's states (h, c) of a recurrent layer: the StatesEveryStep wrapper
-    data     seeded padded batches (post or pre padding), with lengths and mask
+    data     seeded padded batches (post or pre padding), with lengths and mask; a real
+             series cut into windows of different lengths, padded, with next-value targets
     extract  the last valid step of each row; mask <-> lengths; Bidirectional directions
     layers   mask-aware Keras layers to put after a recurrent layer
+    masks    what a layer does with a mask that reaches it: uses it, passes it on, warns
     legacy   TF1 LSTMCell/GRUCell <-> Keras 3 LSTM/GRU(reset_after=False) weight conversion
     plot     figures of sequence outputs with their padding drawn in
     reference  NumPy SimpleRNN/GRU/LSTM recurrences reading a Keras layer's weights
@@ -31,7 +33,14 @@ import_tensorflow_quietly()
 
 # After the quiet TensorFlow import:
 from rnn_lib.cells import StatesEveryStep, states_over_time  # noqa: E402
-from rnn_lib.data import PaddedBatch, padded_batch, padded_tokens  # noqa: E402
+from rnn_lib.data import (  # noqa: E402
+    PaddedBatch,
+    SeriesWindows,
+    padded_batch,
+    padded_tokens,
+    random_series_windows,
+    series_windows,
+)
 from rnn_lib.extract import (  # noqa: E402
     bidirectional_final_steps,
     first_valid_indices,
@@ -53,6 +62,7 @@ from rnn_lib.legacy import (  # noqa: E402
     tf1_gru_to_keras,
     tf1_lstm_to_keras,
 )
+from rnn_lib.masks import MaskBehaviour, mask_behaviour  # noqa: E402
 from rnn_lib.plot import (  # noqa: E402
     plot_attention,
     plot_directions,
@@ -99,12 +109,14 @@ __all__ = [
     "AttentionPooling",
     "GreedyDecoding",
     "LastValidStep",
+    "MaskBehaviour",
     "MaskedTimeAverage",
     "NamedOutputs",
     "OutputGrid",
     "PaddedBatch",
     "ResetStatesCallback",
     "ReversalTask",
+    "SeriesWindows",
     "StatesEveryStep",
     "ZeroMaskedSteps",
     "bidirectional_final_steps",
@@ -127,6 +139,7 @@ __all__ = [
     "lstm_internals",
     "make_bidirectional",
     "make_layer",
+    "mask_behaviour",
     "mask_to_lengths",
     "output_grid",
     "output_names",
@@ -138,10 +151,12 @@ __all__ = [
     "plot_forecast",
     "plot_history",
     "plot_sequence",
+    "random_series_windows",
     "reproduce",
     "reset_states",
     "reversal_task",
     "run_named",
+    "series_windows",
     "setup_notebook",
     "split_directions",
     "stateful_batches",

@@ -34,6 +34,7 @@ from typing import Any
 
 __all__ = [
     "QUIET_ENVIRONMENT",
+    "RETRACING_NOTE",
     "captured_warnings",
     "error_line",
     "import_tensorflow_quietly",
@@ -113,12 +114,28 @@ def startup_lines_dropped() -> tuple[str, ...]:
     return _dropped
 
 
+class _DropRetracingNotes(logging.Filter):
+    """Drops TensorFlow's "triggered tf.function retracing" note, and nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return RETRACING_NOTE not in record.getMessage()
+
+
+#: The text of TensorFlow's performance note that :func:`setup_notebook` keeps out of outputs.
+RETRACING_NOTE = "triggered tf.function retracing"
+_RETRACING_FILTER = _DropRetracingNotes()
+
+
 def setup_notebook(seed: int = 0, precision: int = 3) -> None:
     """Make a notebook's printed results reproducible.
 
     Seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``),
     turns on TensorFlow op determinism, and prints NumPy floats with
-    ``precision`` decimals and no scientific notation.
+    ``precision`` decimals and no scientific notation. It also drops one
+    TensorFlow log line, the "N out of the last M calls to <function ... at
+    0x...> triggered tf.function retracing" performance note: it names a memory
+    address and depends on how many models a notebook has traced so far, so it
+    could never be compared between runs. Every other TensorFlow log line is kept.
     """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed: expected an int, got {type(seed).__name__}")
@@ -136,6 +153,9 @@ def setup_notebook(seed: int = 0, precision: int = 3) -> None:
     keras.utils.set_random_seed(seed)
     tensorflow.config.experimental.enable_op_determinism()
     np.set_printoptions(precision=precision, suppress=True)
+    logger = logging.getLogger("tensorflow")
+    if _RETRACING_FILTER not in logger.filters:
+        logger.addFilter(_RETRACING_FILTER)
 
 
 def versions() -> dict[str, str]:
@@ -176,6 +196,8 @@ class _ListHandler(logging.Handler):
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _KERAS_HEADER = re.compile(r"^Exception encountered when calling .+\.$")
+_GRAPH_HEADER = "Graph execution error:"
+_GRAPH_NODE = re.compile(r"^\[\[\{\{node ")
 
 
 def error_line(error: BaseException) -> str:
@@ -184,7 +206,10 @@ def error_line(error: BaseException) -> str:
     ``"<ExceptionType>: <message>"``, where the message is the first non-empty line of
     ``str(error)`` once terminal colour codes are removed, skipping the
     ``Exception encountered when calling X.call().`` header that Keras puts before
-    the message of an error raised inside a layer call. Example::
+    the message of an error raised inside a layer call. For TensorFlow's
+    ``Graph execution error:`` (an error inside ``fit``/``predict``), whose message
+    comes after a traceback, it is the line before the ``[[{{node ...}}]]`` marker.
+    Example::
 
         >>> error_line(ValueError("units: expected a positive int, got -1"))
         'ValueError: units: expected a positive int, got -1'
@@ -198,6 +223,10 @@ def error_line(error: BaseException) -> str:
     lines = [line for line in lines if line]
     if len(lines) > 1 and _KERAS_HEADER.match(lines[0]):
         lines = lines[1:]
+    if len(lines) > 1 and lines[0] == _GRAPH_HEADER:
+        markers = [index for index, line in enumerate(lines) if _GRAPH_NODE.match(line)]
+        if markers and markers[0] > 1:
+            lines = lines[markers[0] - 1 :]
     message = lines[0] if lines else ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 

@@ -1,5 +1,6 @@
 """rnn_lib.runtime: the quiet TensorFlow import, seeding and the versions cell."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -231,9 +232,24 @@ def test_error_line_gives_the_message_of_a_real_keras_layer_error():
     assert "\x1b" not in line and "\n" not in line
 
 
+def test_error_line_gives_the_message_of_a_graph_execution_error():
+    """Inside predict, TensorFlow puts a traceback before the message; the message is kept."""
+    import keras
+
+    model = keras.Sequential([keras.Input((3,), dtype="int32"), keras.layers.Embedding(10, 4)])
+    with pytest.raises(Exception) as caught:  # InvalidArgumentError on this CPU path
+        model.predict(np.array([[1, 10, 2]], "int32"), verbose=0)
+    assert str(caught.value).startswith("Graph execution error:")  # what is skipped
+    line = runtime.error_line(caught.value)
+    assert line == "InvalidArgumentError: indices[0,1] = 10 is not in [0, 10)"
+
+
 @pytest.mark.parametrize(
     "error, expected",
     [
+        (ValueError("Graph execution error:\n\nDetected at node x:\n  File a\n\nthe message\n"
+                    "\t [[{{node x}}]] [Op:y]"), "ValueError: the message"),
+        (ValueError("Graph execution error:\n[[{{node x}}]]"), "ValueError: Graph execution error:"),
         (ValueError("first line\nsecond line"), "ValueError: first line"),
         (TypeError("\n\n  spaced  \n"), "TypeError: spaced"),
         (KeyError(), "KeyError"),
@@ -249,3 +265,43 @@ def test_error_line_keeps_the_first_non_empty_line(error, expected):
 def test_error_line_rejects_what_is_not_an_exception():
     with pytest.raises(TypeError, match="error: expected an exception, got str"):
         runtime.error_line("ValueError: oops")
+
+
+# ----- the retracing note -----
+
+
+def _tensorflow_log_while_retracing() -> list[str]:
+    """What TensorFlow's logger emits while one tf.function is traced for 8 shapes."""
+    import tensorflow as tf
+
+    messages: list[str] = []
+    handler = runtime._ListHandler(messages)
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        for _ in range(2):  # a new function each time, as each new Keras model makes one
+            function = tf.function(lambda x: x * 2)
+            for length in range(1, 9):
+                function(tf.zeros((length,)))
+        logger.warning("an unrelated TensorFlow warning")
+    finally:
+        logger.removeHandler(handler)
+    return messages
+
+
+def test_tensorflow_notes_retracing_without_the_filter():
+    """The guard below is not vacuous: TensorFlow really logs the note here."""
+    logger = logging.getLogger("tensorflow")
+    logger.removeFilter(runtime._RETRACING_FILTER)
+    messages = _tensorflow_log_while_retracing()
+    assert any(runtime.RETRACING_NOTE in message for message in messages)
+
+
+def test_setup_notebook_drops_the_retracing_note_and_keeps_other_warnings():
+    runtime.setup_notebook(seed=0)
+    runtime.setup_notebook(seed=0)  # twice: one filter, not two
+    logger = logging.getLogger("tensorflow")
+    assert logger.filters.count(runtime._RETRACING_FILTER) == 1
+    messages = _tensorflow_log_while_retracing()
+    assert not any(runtime.RETRACING_NOTE in message for message in messages)
+    assert any("an unrelated TensorFlow warning" in message for message in messages)
