@@ -66,6 +66,7 @@ from rnn_lib.masks import MaskBehaviour, mask_behaviour  # noqa: E402
 from rnn_lib.plot import (  # noqa: E402
     plot_attention,
     plot_directions,
+    plot_error_by_length,
     plot_forecast,
     plot_history,
     plot_sequence,
@@ -148,6 +149,7 @@ __all__ = [
     "parameter_count",
     "plot_attention",
     "plot_directions",
+    "plot_error_by_length",
     "plot_forecast",
     "plot_history",
     "plot_sequence",

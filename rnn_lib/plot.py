@@ -19,6 +19,7 @@ from rnn_lib.extract import last_valid_indices, lengths_to_mask
 __all__ = [
     "plot_attention",
     "plot_directions",
+    "plot_error_by_length",
     "plot_forecast",
     "plot_history",
     "plot_sequence",
@@ -295,6 +296,121 @@ def plot_forecast(
                 f"predictions[{label!r}]: expected shape {x_values.shape} like x, got {array.shape}"
             )
         axis.plot(x_values, array, label=label)
+    axis.set_ylabel(ylabel)
+    axis.legend()
+    return _finish(figure, title)
+
+
+# Colour-blind-safe colours (Okabe-Ito), each line also with its own dash pattern and marker.
+_LINE_STYLES = [
+    ("#0072B2", "-", "o"),
+    ("#D55E00", "--", "s"),
+    ("#009E73", ":", "^"),
+    ("#CC79A7", "-.", "D"),
+    ("#E69F00", (0, (5, 1, 1, 1, 1, 1)), "v"),
+    ("#56B4E9", (0, (1, 1)), "P"),
+    ("#000000", (0, (8, 2)), "X"),
+]
+
+
+def _vector(name: str, value: Any, axes: str) -> np.ndarray:
+    """A non-empty rank-1 array from a list, a tuple, an array or a tensor, or raise."""
+    if isinstance(value, (list, tuple)):
+        try:
+            value = np.asarray(value)
+        except ValueError:
+            raise ValueError(
+                f"{name}: expected a rank-1 sequence {axes}, got a ragged one"
+            ) from None
+    elif not hasattr(value, "shape"):
+        raise TypeError(
+            f"{name}: expected a list, an array or a tensor {axes}, got {_checks.type_name(value)}"
+        )
+    array = _checks.as_rank(name, value, 1, axes)
+    _checks.nonempty(name, array.shape, axes)
+    return array
+
+
+def plot_error_by_length(
+    lengths: Any, errors: dict[str, Any], *, ylabel: str = "mean absolute error",
+    xlabel: str = "window length (steps)", title: str | None = None,
+) -> Figure:  # fmt: skip
+    """Mean error per sequence length, one line (with markers) per model.
+
+    Args:
+        lengths: ``(batch,)`` positive ints, each row's number of valid steps.
+        errors: label -> ``(batch,)`` finite per-row errors (e.g. the absolute error of
+            each row's forecast), e.g. ``{"masked LSTM": ..., "persistence": ...}``.
+        ylabel, xlabel: the axis labels; title: the figure's title.
+
+    For every distinct length (sorted), each line plots the mean error of the rows with
+    that length; the x ticks are the lengths present. Lines differ in colour, dash
+    pattern and marker. Pale grey bars behind the lines, on a right-hand axis, show how
+    many rows each length has (a mean over few rows is noisy).
+
+    ``figure.axes[0]`` holds the lines (in the order of ``errors``), ``figure.axes[1]``
+    the count bars.
+
+    Example::
+
+        >>> figure = plot_error_by_length(np.array([5, 3, 5]), {"LSTM": np.array([1.0, 4.0, 2.0])})
+        >>> figure.axes[0].lines[0].get_xydata().tolist()  # (length, mean error)
+        [[3.0, 4.0], [5.0, 1.5]]
+    """
+    row_lengths = _vector("lengths", lengths, "(batch,)")
+    if row_lengths.dtype == np.bool_ or not np.issubdtype(row_lengths.dtype, np.integer):
+        raise TypeError(f"lengths: expected positive ints, got dtype {row_lengths.dtype}")
+    if row_lengths.min() < 1:
+        bad = row_lengths[row_lengths < 1].tolist()
+        raise ValueError(f"lengths: expected positive ints, got {bad}")
+    if not isinstance(errors, dict):
+        raise TypeError(
+            f"errors: expected a non-empty dict of label -> (batch,) values, "
+            f"got {_checks.type_name(errors)}"
+        )
+    if not errors:
+        raise ValueError("errors: expected a non-empty dict of label -> (batch,) values, got {}")
+    columns = {}
+    for label, values in errors.items():
+        name = f"errors[{label!r}]"
+        if not isinstance(label, str):
+            raise TypeError(f"errors: expected str labels, got {_checks.type_name(label)}")
+        if not label or label.startswith("_"):  # matplotlib leaves "_..." out of the legend
+            raise ValueError(
+                f"errors: expected labels not empty or starting with '_', got {label!r}"
+            )
+        array = _vector(name, values, "(batch,)")
+        if array.dtype == np.bool_ or np.iscomplexobj(array):
+            raise TypeError(f"{name}: expected real numbers, got dtype {array.dtype}")
+        if array.shape != row_lengths.shape:
+            raise ValueError(
+                f"{name}: expected shape {row_lengths.shape} like lengths, got {array.shape}"
+            )
+        if not np.all(np.isfinite(array)):
+            rows = np.flatnonzero(~np.isfinite(array)).tolist()
+            raise ValueError(f"{name}: expected finite values, got NaN or infinity at rows {rows}")
+        columns[label] = array.astype(float)
+    for argument, text in (("ylabel", ylabel), ("xlabel", xlabel)):
+        if not isinstance(text, str):
+            raise TypeError(f"{argument}: expected a str, got {_checks.type_name(text)}")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title: expected a str, got {_checks.type_name(title)}")
+
+    distinct, group, counts = np.unique(row_lengths, return_inverse=True, return_counts=True)
+    figure, axis = plt.subplots(figsize=(max(6.0, 1.5 + 0.4 * len(distinct)), 3.6))
+    counts_axis = axis.twinx()
+    counts_axis.bar(distinct, counts, width=0.7, color="0.88", edgecolor="0.7", linewidth=0.5)
+    counts_axis.set_ylim(0, 2.5 * counts.max())  # bars fill the lower part of the panel
+    counts_axis.set_ylabel("rows per length (grey bars)", color="0.45")
+    counts_axis.tick_params(axis="y", colors="0.45")
+    axis.set_zorder(counts_axis.get_zorder() + 1)  # lines in front of the bars
+    axis.patch.set_visible(False)
+    for index, (label, values) in enumerate(columns.items()):
+        color, linestyle, marker = _LINE_STYLES[index % len(_LINE_STYLES)]
+        means = np.bincount(group, weights=values, minlength=len(distinct)) / counts
+        axis.plot(distinct, means, color=color, linestyle=linestyle, marker=marker, label=label)
+    axis.set_xticks(distinct.tolist())
+    axis.set_xlabel(xlabel)
     axis.set_ylabel(ylabel)
     axis.legend()
     return _finish(figure, title)

@@ -200,3 +200,114 @@ def test_plot_sequence_labels_its_colour_bar():
     assert "output value" in labels[0] and "cell state c" in labels[1]
     with pytest.raises(TypeError, match=r"^value_label: expected a str, got int$"):
         plot.plot_sequence(values, value_label=3)
+
+
+# ----- plot_error_by_length -----
+
+
+def error_table():
+    """Lengths in shuffled order with uneven counts (5: 3 rows, 2: 1 row, 4: 2 rows)."""
+    lengths = np.array([5, 2, 4, 5, 4, 5])
+    errors = {
+        "masked": np.array([0.5, 1.0, 0.25, 1.5, 0.75, 2.5]),
+        "unmasked": np.array([3.0, 0.0, 1.0, 2.0, 5.0, 7.0]),
+        "persistence": np.array([1, 4, 2, 1, 2, 4]),  # ints are fine
+    }
+    return lengths, errors
+
+
+def brute_force_means(lengths, values):
+    means = {}
+    for length in sorted(set(lengths.tolist())):
+        rows = [
+            value
+            for row, value in zip(lengths.tolist(), values.tolist(), strict=True)
+            if row == length
+        ]
+        means[length] = sum(rows) / len(rows)
+    return means
+
+
+def test_plot_error_by_length_plots_the_mean_per_length():
+    lengths, errors = error_table()
+    before = plt.get_fignums()
+    figure = plot.plot_error_by_length(lengths, errors, title="by length")
+    assert isinstance(figure, Figure)
+    assert plt.get_fignums() == before  # nothing left open in pyplot
+    axis, counts_axis = figure.axes
+    lines = {line.get_label(): line.get_xydata() for line in axis.lines}
+    assert list(lines) == list(errors)
+    for label, values in errors.items():
+        expected = brute_force_means(lengths, values)
+        np.testing.assert_array_equal(lines[label][:, 0], [2, 4, 5])  # sorted distinct lengths
+        np.testing.assert_allclose(lines[label][:, 1], list(expected.values()))
+    assert [text.get_text() for text in axis.get_legend().get_texts()] == list(errors)
+    assert axis.get_xticks().tolist() == [2, 4, 5]
+    assert (axis.get_xlabel(), axis.get_ylabel()) == (
+        "window length (steps)",
+        "mean absolute error",
+    )
+    assert figure.texts[0].get_text() == "by length"
+    # each line distinguishable without colour: its own dash pattern and marker
+    styles = {(str(line.get_linestyle()), line.get_marker()) for line in axis.lines}
+    assert len(styles) == len(axis.lines)
+    # the grey bars count the rows per length
+    bars = {
+        patch.get_x() + patch.get_width() / 2: patch.get_height() for patch in counts_axis.patches
+    }
+    assert bars == {2: 1, 4: 2, 5: 3}
+    figure.canvas.draw()
+
+
+def test_plot_error_by_length_from_lists_and_tensors():
+    import tensorflow as tf
+
+    figure = plot.plot_error_by_length(
+        tf.constant([3, 3, 20]), {"LSTM": [1.0, 2.0, 4.0]}, ylabel="MAE", xlabel="years"
+    )
+    axis = figure.axes[0]
+    assert axis.lines[0].get_xydata().tolist() == [[3.0, 1.5], [20.0, 4.0]]
+    assert (axis.get_xlabel(), axis.get_ylabel()) == ("years", "MAE")
+
+
+def test_plot_error_by_length_docstring_example():
+    import doctest
+
+    (example,) = doctest.DocTestFinder().find(plot.plot_error_by_length, globs=vars(plot))
+    result = doctest.DocTestRunner().run(example)
+    assert result.attempted == 2 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"lengths": np.array([5, 2, 4, 5, 4])}, ValueError, r"^errors\['masked'\]: expected shape \(5,\) like lengths, got \(6,\)$"),
+        ({"lengths": np.zeros((6, 1), int)}, ValueError, r"^lengths: expected a rank-1 tensor \(batch,\), got shape \(6, 1\)$"),
+        ({"lengths": np.array([], int)}, ValueError, r"^lengths: expected at least one entry on every axis \(batch,\), got shape \(0,\)$"),
+        ({"lengths": np.ones(6, bool)}, TypeError, "^lengths: expected positive ints, got dtype bool$"),
+        ({"lengths": np.full(6, 5.0)}, TypeError, "^lengths: expected positive ints, got dtype float64$"),
+        ({"lengths": np.array([5, 0, 4, 5, -1, 5])}, ValueError, r"^lengths: expected positive ints, got \[0, -1\]$"),
+        ({"lengths": "abc"}, TypeError, r"^lengths: expected a list, an array or a tensor \(batch,\), got str$"),
+        ({"lengths": [[1], [2, 3]]}, ValueError, r"^lengths: expected a rank-1 sequence \(batch,\), got a ragged one$"),
+        ({"errors": []}, TypeError, "^errors: expected a non-empty dict of label -> \\(batch,\\) values, got list$"),
+        ({"errors": {}}, ValueError, "^errors: expected a non-empty dict of label -> \\(batch,\\) values, got \\{\\}$"),
+        ({"errors": {1: np.zeros(6)}}, TypeError, "^errors: expected str labels, got int$"),
+        ({"errors": {"_hidden": np.zeros(6)}}, ValueError, "^errors: expected labels not empty or starting with '_', got '_hidden'$"),
+        ({"errors": {"LSTM": 0.5}}, TypeError, r"^errors\['LSTM'\]: expected a list, an array or a tensor \(batch,\), got float$"),
+        ({"errors": {"LSTM": np.zeros((6, 1))}}, ValueError, r"^errors\['LSTM'\]: expected a rank-1 tensor \(batch,\), got shape \(6, 1\)$"),
+        ({"errors": {"LSTM": np.array([0.0, np.nan, 1, 1, np.inf, 1])}}, ValueError, r"^errors\['LSTM'\]: expected finite values, got NaN or infinity at rows \[1, 4\]$"),
+        ({"errors": {"LSTM": np.ones(6, bool)}}, TypeError, r"^errors\['LSTM'\]: expected real numbers, got dtype bool$"),
+        ({"errors": {"LSTM": np.array(["a"] * 6)}}, TypeError, r"^errors\['LSTM'\]: expected a numeric tensor, got dtype <U1$"),
+        ({"errors": {"LSTM": np.ones(6, complex)}}, TypeError, r"^errors\['LSTM'\]: expected real numbers, got dtype complex128$"),
+        ({"ylabel": 1}, TypeError, "^ylabel: expected a str, got int$"),
+        ({"xlabel": None}, TypeError, "^xlabel: expected a str, got NoneType$"),
+        ({"title": 3}, TypeError, "^title: expected a str, got int$"),
+    ],
+)  # fmt: skip
+def test_plot_error_by_length_bad_input(kwargs, error, message):
+    lengths, errors = error_table()
+    arguments = {"lengths": lengths, "errors": errors, **kwargs}
+    before = plt.get_fignums()
+    with pytest.raises(error, match=message):
+        plot.plot_error_by_length(arguments.pop("lengths"), arguments.pop("errors"), **arguments)
+    assert plt.get_fignums() == before
