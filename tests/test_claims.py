@@ -1263,7 +1263,7 @@ def _errors(model, inputs, mask, targets):
     ],
 )
 def test_loss_and_metrics_average_over_valid_steps(kind, padding, source, loss):
-    """When the mask reaches the output, `evaluate` reports the loss and the metrics as means over the valid steps only."""
+    """When the mask reaches the output, `evaluate` reports the loss and the mean-type metrics as means over the valid steps only."""
     mask = _masks(padding)
     inputs, targets = _inputs(mask), _targets(mask)
     model = _regression(kind, source, loss, metrics=["mae", "mse"])
@@ -1278,9 +1278,94 @@ def test_loss_and_metrics_average_over_valid_steps(kind, padding, source, loss):
 
 @stated_in(CH14)
 @pytest.mark.parametrize("kind", KINDS)
+def test_other_metrics_count_the_padded_steps(kind):
+    """`RootMeanSquaredError`, `Precision` and `Recall` ignore the mask and count the padded steps."""
+    mask = _masks("post")
+    inputs = _inputs(mask)
+    labels = (np.random.default_rng(6).random((*mask.shape, 1)) < 0.5).astype("float32")
+    labels[~mask] = 0.0
+    model = _regression(kind, metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+    squared, _ = _errors(model, inputs, mask, labels)
+    result = model.evaluate(inputs, labels, verbose=0, return_dict=True)
+    np.testing.assert_allclose(result["rmse"], np.sqrt(squared.mean()), rtol=1e-5)
+    assert not np.isclose(result["rmse"], np.sqrt(squared[mask].mean()), rtol=1e-3)
+    keras.utils.set_random_seed(0)
+    values = keras.Input((None, FEATURES))
+    sequence = shapes.make_layer(kind, UNITS, return_sequences=True)(
+        keras.layers.Masking(0.0)(values)
+    )
+    classifier = keras.Model(values, keras.layers.Dense(1, activation="sigmoid")(sequence))
+    metrics = [keras.metrics.Precision(name="precision"), keras.metrics.Recall(name="recall")]
+    classifier.compile(loss="binary_crossentropy", metrics=metrics)
+    result = classifier.evaluate(inputs, labels, verbose=0, return_dict=True)
+    predicted = keras.ops.convert_to_numpy(classifier(inputs)) > 0.5
+    actual = labels.astype(bool)
+    for steps in (np.ones_like(mask), mask):  # every step, then valid steps only
+        true_positives = (predicted & actual)[steps].sum()
+        precision = true_positives / max(predicted[steps].sum(), 1)
+        recall = true_positives / max(actual[steps].sum(), 1)
+        if steps is mask:
+            assert not (np.isclose(result["precision"], precision) and
+                        np.isclose(result["recall"], recall))  # fmt: skip
+        else:
+            np.testing.assert_allclose(result["precision"], precision, rtol=1e-5)
+            np.testing.assert_allclose(result["recall"], recall, rtol=1e-5)
+
+
+@stated_in(CH14)
+@pytest.mark.parametrize("padding", ["post", "pre"])
+def test_a_compiled_loss_function_is_masked_if_it_returns_per_step_values(padding):
+    """A function given to `compile` that returns one value per step is masked like a Keras `Loss`; one that returns a single number computed over every step is not."""
+    mask = _masks(padding)
+    inputs, targets = _inputs(mask), _targets(mask)
+
+    def per_step(y_true, y_pred):  # (batch, time)
+        return keras.ops.mean(keras.ops.square(y_true - y_pred), axis=-1)
+
+    def over_time(y_true, y_pred):  # one number for the batch
+        return keras.ops.mean(keras.ops.square(y_true - y_pred))
+
+    squared = None
+    for function, masked in ((per_step, True), (over_time, False)):
+        model = _regression("LSTM", loss=function)
+        if squared is None:
+            squared, _ = _errors(model, inputs, mask, targets)
+        loss = model.evaluate(inputs, targets, batch_size=len(mask), verbose=0)
+        expected = squared[mask].mean() if masked else squared.mean()
+        np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+@stated_in(CH14)
+def test_class_weight_on_a_many_to_many_output_weights_rows_by_their_argmax():
+    """On a many-to-many output Keras turns `class_weight` into one weight per row (from the argmax over each row's targets), which then meets the trap above."""
+    classes = size = TIME  # as many rows as steps: no error; every step index is a class
+    rng = np.random.default_rng(7)
+    inputs = rng.normal(size=(size, TIME, FEATURES)).astype("float32")
+    labels = rng.integers(0, classes, size=(size, TIME))  # (batch, time) class ids
+    class_weight = {c: float(c + 1) for c in range(classes)}
+    keras.utils.set_random_seed(0)
+    values = keras.Input((TIME, FEATURES))
+    sequence = keras.layers.LSTM(UNITS, return_sequences=True)(values)
+    model = keras.Model(values, keras.layers.Dense(classes, activation="softmax")(sequence))
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    probabilities = keras.ops.convert_to_numpy(model(inputs))  # (batch, time, classes)
+    losses = -np.log(np.take_along_axis(probabilities, labels[..., None], -1)[..., 0])
+    history = model.fit(
+        inputs, labels, class_weight=class_weight, shuffle=False, batch_size=size, verbose=0
+    )
+    weights = np.vectorize(class_weight.get)
+    row_weights = weights(labels.argmax(axis=1))  # (batch,): a step index read as a class
+    silently = (losses * row_weights[np.newaxis, :]).mean()  # then lined up with time
+    intended = (losses * weights(labels)).mean()  # one weight per step, by its class
+    np.testing.assert_allclose(history.history["loss"][0], silently, rtol=1e-5)
+    assert not np.isclose(history.history["loss"][0], intended, rtol=1e-3)
+
+
+@stated_in(CH14)
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("batch_size", [1, 2])
 def test_over_several_batches(kind, batch_size):
-    """Over several batches, the loss that `evaluate` reports is the mean of the per-batch losses weighted by rows, while a metric is the mean over every valid step."""
+    """Over several batches, the loss that `evaluate` reports is the mean of the per-batch losses weighted by rows, while a mean-type metric is the mean over every valid step."""
     mask = _masks("post")
     inputs, targets = _inputs(mask), _targets(mask)
     model = _regression(kind, metrics=["mse"])
@@ -1319,7 +1404,7 @@ def test_step_weights_with_a_mask(kind, padding):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("method", ["evaluate", "fit"])
 def test_row_weights_on_a_many_to_many_output(kind, method):
-    """On a many-to-many output, a (batch,) `sample_weight` is lined up with the time axis: an error when the number of rows differs from the number of steps, and one weight per step when they are equal."""
+    """On a many-to-many output, a (batch,) `sample_weight` is lined up with the time axis: an error when a batch has a different number of rows and steps, and one weight per step when they are equal."""
     import tensorflow as tf
 
     mask = _masks("post")  # 3 rows, 5 steps
