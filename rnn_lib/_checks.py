@@ -101,6 +101,38 @@ def one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value
 
 
+def series(value: Any) -> np.ndarray:
+    """``value`` as a ``(time, features)`` real array (a ``(time,)`` series gets one feature).
+
+    Checks rank, dtype (not bool or complex) and at least one feature; the caller checks
+    the length and finiteness it needs.
+    """
+    array = as_array("series", value)
+    if array.ndim not in (1, 2):
+        raise ValueError(
+            "series: expected a rank-1 (time,) or rank-2 (time, features) array, "
+            f"got shape {tuple(array.shape)}"
+        )
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):  # nor is bool
+        raise TypeError(f"series: expected a real numeric array, got dtype {array.dtype}")
+    if array.ndim == 1:
+        array = array[:, np.newaxis]  # (time, 1)
+    if array.shape[1] == 0:
+        raise ValueError(f"series: expected at least one feature, got shape {array.shape}")
+    return array
+
+
+def length_range(min_length: Any, max_length: Any) -> tuple[int, int]:
+    """``(min_length, max_length)``, both positive ints with ``min_length <= max_length``."""
+    min_length = positive_int("min_length", min_length)
+    max_length = positive_int("max_length", max_length)
+    if min_length > max_length:
+        raise ValueError(
+            f"min_length: expected at most max_length = {max_length}, got {min_length}"
+        )
+    return min_length, max_length
+
+
 def padding(value: Any) -> str:
     """Return ``value`` if it is "post" or "pre", or raise."""
     return one_of("padding", value, ("post", "pre"))

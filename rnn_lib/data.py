@@ -280,12 +280,7 @@ def random_series_windows(
     """
     array = _series(series)
     count = _checks.positive_int("count", count)
-    min_length = _checks.positive_int("min_length", min_length)
-    max_length = _checks.positive_int("max_length", max_length)
-    if min_length > max_length:
-        raise ValueError(
-            f"min_length: expected at most max_length = {max_length}, got {min_length}"
-        )
+    min_length, max_length = _checks.length_range(min_length, max_length)
     if max_length > len(array) - 1:
         raise ValueError(
             f"max_length: expected at most len(series) - 1 = {len(array) - 1} (the value"
@@ -336,18 +331,7 @@ def _place(values: np.ndarray, lengths: np.ndarray, timesteps: int, padding: str
 
 def _series(series: Any) -> np.ndarray:
     """``series`` as a ``(time, features)`` float32 array with finite values, or raise."""
-    array = _checks.as_array("series", series)
-    if array.ndim not in (1, 2):
-        raise ValueError(
-            "series: expected a rank-1 (time,) or rank-2 (time, features) array, "
-            f"got shape {tuple(array.shape)}"
-        )
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):  # nor is bool
-        raise TypeError(f"series: expected a real numeric array, got dtype {array.dtype}")
-    if array.ndim == 1:
-        array = array[:, np.newaxis]  # (time, 1)
-    if array.shape[1] == 0:
-        raise ValueError(f"series: expected at least one feature, got shape {array.shape}")
+    array = _checks.series(series)  # (time, features)
     if len(array) < 2:
         raise ValueError(
             f"series: expected at least 2 steps (a window and the value after it), got {len(array)}"

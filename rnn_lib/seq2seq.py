@@ -390,12 +390,7 @@ def reversal_task(
             negative.
     """
     count = _checks.positive_int("count", count)
-    min_length = _checks.positive_int("min_length", min_length)
-    max_length = _checks.positive_int("max_length", max_length)
-    if min_length > max_length:
-        raise ValueError(
-            f"min_length: expected at most max_length = {max_length}, got {min_length}"
-        )
+    min_length, max_length = _checks.length_range(min_length, max_length)
     if isinstance(digits, bool) or not isinstance(digits, (int, np.integer)):
         raise TypeError(
             f"digits: expected an int in [1, {_MAX_DIGITS}], got {_checks.type_name(digits)}"

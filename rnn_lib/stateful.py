@@ -65,21 +65,10 @@ def stateful_batches(series: Any, batch_size: int, timesteps: int) -> np.ndarray
             infinity, or is shorter than ``batch_size * timesteps``; ``batch_size`` or
             ``timesteps`` is below 1.
     """
-    array = _checks.as_array("series", series)
-    if array.ndim not in (1, 2):
-        raise ValueError(
-            "series: expected a rank-1 (time,) or rank-2 (time, features) array, "
-            f"got shape {tuple(array.shape)}"
-        )
-    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):  # nor is bool
-        raise TypeError(f"series: expected a real numeric array, got dtype {array.dtype}")
+    array = _checks.series(series)  # (time, features)
     batch_size = _checks.positive_int("batch_size", batch_size)
     timesteps = _checks.positive_int("timesteps", timesteps)
-    if array.ndim == 1:
-        array = array[:, np.newaxis]  # (time, 1)
     time, features = array.shape
-    if features == 0:
-        raise ValueError(f"series: expected at least one feature, got shape {array.shape}")
     needed = batch_size * timesteps
     if time < needed:
         raise ValueError(
