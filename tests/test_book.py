@@ -118,7 +118,15 @@ def _links(page):
 
 
 @pytest.mark.parametrize(
-    "page", ["misconceptions.md", "intro.md", "glossary.md", "shape_reference.md"]
+    "page",
+    [
+        "misconceptions.md",
+        "intro.md",
+        "glossary.md",
+        "shape_reference.md",
+        "questions.md",
+        "errors.md",
+    ],
 )
 def test_links_from_book_pages_lead_to_existing_sections(page):
     path = ROOT / "book" / page
@@ -152,3 +160,73 @@ def test_every_chapter_links_the_glossary(path):
 
     first = nbformat.read(path, as_version=4).cells[0].source
     assert "](../book/glossary.md)" in first
+
+
+# ----- the pages for a reader who arrives with one question -----
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_chapter_answers_a_question_on_the_question_page(path):
+    page = (ROOT / "book" / "questions.md").read_text()
+    assert f"](../notebooks/{path.name}#" in page, f"no question links to {path.name}"
+
+
+def _stored_output_text(notebook_path) -> str:
+    """Every stored stream and error output of a notebook, whitespace folded."""
+    import nbformat
+
+    texts = []
+    for cell in nbformat.read(notebook_path, as_version=4).cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                texts.append(output.get("text", ""))
+            elif output.get("output_type") == "error":
+                texts.append(f"{output.get('ename', '')}: {output.get('evalue', '')}")
+    return re.sub(r"\s+", " ", "\n".join(texts))
+
+
+def error_entries(text: str) -> list[tuple[str, str]]:
+    """(quoted message, the first notebook its section links to) for each `### ``...``` entry."""
+    entries = []
+    for section in text.split("\n### ")[1:]:
+        heading, _, body = section.partition("\n")
+        message = heading.strip().removeprefix("``").removesuffix("``").strip()
+        link = re.search(r"\]\(\.\./notebooks/([^)#]+\.ipynb)", body)
+        entries.append((message, link.group(1) if link else ""))
+    return entries
+
+
+def _missing_messages(text: str) -> list[str]:
+    return [
+        f"{message!r} is not in the stored outputs of {notebook or 'a linked chapter'}"
+        for message, notebook in error_entries(text)
+        if not notebook
+        or re.sub(r"\s+", " ", message) not in _stored_output_text(ROOT / "notebooks" / notebook)
+    ]
+
+
+def test_every_quoted_error_message_is_produced_by_the_chapter_it_links_to():
+    text = (ROOT / "book" / "errors.md").read_text()
+    assert len(error_entries(text)) >= 15
+    assert _missing_messages(text) == []
+
+
+def test_the_error_page_has_the_messages_readers_paste_most():
+    messages = " ".join(message for message, _ in error_entries(
+        (ROOT / "book" / "errors.md").read_text()
+    ))  # fmt: skip
+    for expected in (
+        "expected ndim=3, found ndim=2",  # a missing return_sequences=True
+        "`LSTMCell` is not available with Keras 3",
+        "will therefore destroy the mask information",
+        "Too few leaves for PyTreeSpec",
+    ):
+        assert expected in messages
+
+
+def test_the_message_check_sees_a_changed_message():
+    text = (ROOT / "book" / "errors.md").read_text()
+    first_message, _ = error_entries(text)[0]
+    changed = text.replace(first_message, first_message.replace("ndim=3", "ndim=4"), 1)
+    assert _missing_messages(text) == []
+    assert len(_missing_messages(changed)) == 1
