@@ -7,6 +7,7 @@
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
 #   make bench     timing report (make test vs its floor, notebooks, book, rnn_lib) -> _build/bench.md
 #   make reference regenerate book/shape_reference.md from real Keras runs
+#   make verification  regenerate book/verification.md from the project's files
 #   make reliability  nbval 5x in a row, with oneDNN on, and offline (not in make test)
 #
 # Each target sets itself up: it creates .venv if missing and installs the
@@ -22,7 +23,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help book test refresh lab lock clean bench reference reliability
+.PHONY: help book test refresh lab lock clean bench reference reliability verification
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -80,3 +81,6 @@ reference: $(INSTALLED)
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tools.bench_report
+
+verification: $(INSTALLED)
+	$(BIN)/python -m tools.verification > book/verification.md

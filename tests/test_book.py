@@ -230,3 +230,22 @@ def test_the_message_check_sees_a_changed_message():
     changed = text.replace(first_message, first_message.replace("ndim=3", "ndim=4"), 1)
     assert _missing_messages(text) == []
     assert len(_missing_messages(changed)) == 1
+
+
+def test_verification_page_is_generated_from_the_project_files():
+    """book/verification.md must be exactly what tools/verification.py writes now."""
+    from tools import verification
+
+    committed = (ROOT / "book" / "verification.md").read_text()
+    assert committed == verification.page(), "run `make verification`"
+
+
+def test_verification_page_states_the_pinned_versions():
+    from tools import verification
+
+    pins = dict(verification.pinned_versions())
+    page = (ROOT / "book" / "verification.md").read_text()
+    requirements = (ROOT / "requirements.txt").read_text()
+    for name in ("tensorflow", "keras", "jupyter-book", "nbval"):
+        assert f"{name}=={pins[name]}" in requirements
+        assert f"| `{name}` | {pins[name]} |" in page

@@ -5,6 +5,7 @@ are errors, so a broken link or anchor fails here. Under `make test` this file r
 pytest-xdist worker while the notebooks run on the other.
 """
 
+import hashlib
 import re
 import shutil
 
@@ -32,6 +33,50 @@ def test_the_book_builds_with_a_page_per_chapter(site):
     for notebook in NOTEBOOKS:
         assert f"notebooks/{notebook.stem}.html" in pages
     assert {"index.html", "search.html", "book/shape_reference.html"} <= set(pages)
+
+
+# ----- a reproducible build: the same sources give the same bytes -----
+
+
+def _digests(folder) -> dict[str, str]:
+    """Relative path -> SHA-256 of every file under ``folder``."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def changed_files(first: dict[str, str], second: dict[str, str]) -> list[str]:
+    return sorted(
+        name for name in first.keys() | second.keys() if first.get(name) != second.get(name)
+    )
+
+
+def test_no_page_carries_a_build_date(site):
+    dated = [
+        str(path.relative_to(site))
+        for path in site.rglob("*.html")
+        if re.search(r"Last updated|Built on", path.read_text())
+    ]
+    assert dated == []
+
+
+def test_two_builds_give_byte_identical_pages(site, tmp_path):
+    """Builds the site again in place: before the browser check, whose screenshots stay."""
+    first = _digests(site)
+    build_book.build(capture=True)
+    assert first, "the first build is empty"
+    assert changed_files(first, _digests(SITE)) == []
+
+
+def test_the_comparison_sees_a_changed_page(tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for folder, footer in ((one, "same"), (two, "Last updated on Dec 07, 2026.")):
+        (folder / "book").mkdir(parents=True)
+        (folder / "index.html").write_text("<p>same</p>")
+        (folder / "book" / "page.html").write_text(f"<footer>{footer}</footer>")
+    assert changed_files(_digests(one), _digests(two)) == ["book/page.html"]
 
 
 @needs_chromium
