@@ -12,11 +12,14 @@ with the layer's own cell and weights, and names the states like
 
 Example::
 
+    >>> inputs = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
     >>> layer = keras.layers.LSTM(4)
     >>> layer.build((None, None, 2))
-    >>> states = states_over_time(layer, inputs)    # inputs: (3, 5, 2)
+    >>> states = states_over_time(layer, inputs)    # inputs: (batch, time, features)
     >>> {name: value.shape for name, value in states.items()}
     {'h': (3, 5, 4), 'c': (3, 5, 4)}
+    >>> bool(np.allclose(states["h"][:, -1], layer(inputs)))  # the last h: the layer's output
+    True
 """
 
 from __future__ import annotations
@@ -79,10 +82,11 @@ class StatesEveryStep(DropoutRNNCell, keras.layers.Layer):
 
     Example::
 
+        >>> inputs = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
         >>> rnn = keras.layers.RNN(StatesEveryStep(keras.layers.LSTMCell(4)),
         ...                        return_sequences=True)
-        >>> rnn(inputs).shape                        # inputs: (3, 5, 2)
-        TensorShape([3, 5, 8])
+        >>> tuple(rnn(inputs).shape)                 # h and c side by side: 4 + 4
+        (3, 5, 8)
 
     Raises:
         TypeError: ``cell`` is not a Keras layer with a ``state_size``, or is a

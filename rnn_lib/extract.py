@@ -22,8 +22,21 @@ direction at its first valid step (step 0 without pre-padding).
 
 Example::
 
-    >>> last = last_valid_step(sequence, lengths=[5, 3, 2])   # (batch, units)
+    >>> inputs = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
+    >>> mask = lengths_to_mask([5, 3, 2], timesteps=5)          # post-padding
+    >>> layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
+    >>> sequence, h, c = layer(inputs, mask=mask)               # sequence: (3, 5, 4)
+    >>> last = last_valid_step(sequence, lengths=[5, 3, 2])     # (batch, units)
+    >>> tuple(last.shape), bool(np.allclose(last, h))           # each row's final h
+    ((3, 4), True)
+    >>> bi = keras.layers.Bidirectional(
+    ...     keras.layers.LSTM(4, return_sequences=True, return_state=True))
+    >>> bi_sequence, forward_h, _, backward_h, _ = bi(inputs, mask=mask)  # (3, 5, 8)
     >>> forward, backward = bidirectional_final_steps(bi_sequence, mask=mask)
+    >>> tuple(forward.shape), tuple(backward.shape)
+    ((3, 4), (3, 4))
+    >>> bool(np.allclose(forward, forward_h)), bool(np.allclose(backward, backward_h))
+    (True, True)
 """
 
 from __future__ import annotations

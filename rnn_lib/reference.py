@@ -239,9 +239,10 @@ def lstm_internals(layer: Any, inputs: Any) -> dict[str, np.ndarray]:
 
     Example::
 
+        >>> inputs = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
         >>> layer = keras.layers.LSTM(4)
         >>> layer.build((None, None, 2))
-        >>> internals = lstm_internals(layer, inputs)     # inputs: (3, 5, 2)
+        >>> internals = lstm_internals(layer, inputs)
         >>> sorted(internals)
         ['c', 'candidate', 'forget_gate', 'h', 'input_gate', 'output_gate']
         >>> internals["c"].shape

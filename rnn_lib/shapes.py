@@ -26,8 +26,9 @@ two tensors, ``forward_sequence`` and ``backward_sequence`` (or
 
 Example::
 
+    >>> inputs = np.random.default_rng(0).normal(size=(3, 5, 2)).astype("float32")
     >>> layer = keras.layers.LSTM(4, return_sequences=True, return_state=True)
-    >>> named = run_named(layer, inputs)            # inputs: (3, 5, 2)
+    >>> named = run_named(layer, inputs)
     >>> print(named)
     LSTM(4, return_sequences=True, return_state=True)
     returns a tuple of 3:

@@ -249,3 +249,20 @@ def test_verification_page_states_the_pinned_versions():
     for name in ("tensorflow", "keras", "jupyter-book", "nbval"):
         assert f"{name}=={pins[name]}" in requirements
         assert f"| `{name}` | {pins[name]} |" in page
+
+
+def api_names_missing(page: str, names) -> list[str]:
+    """The public names without an autodoc directive on the API page."""
+    documented = set(re.findall(r"^\.\. auto(?:function|class):: rnn_lib\.(\w+)$", page, re.M))
+    return sorted(set(names) - documented)
+
+
+def test_the_api_page_documents_every_public_name():
+    import rnn_lib
+
+    page = (ROOT / "book" / "api.md").read_text()
+    assert api_names_missing(page, rnn_lib.__all__) == []
+    documented = re.findall(r"^\.\. auto(?:function|class):: rnn_lib\.(\w+)$", page, re.M)
+    assert sorted(documented) == sorted(rnn_lib.__all__)  # nothing extra, nothing twice
+    one_less = page.replace(".. autofunction:: rnn_lib.last_valid_step\n", "")
+    assert api_names_missing(one_less, rnn_lib.__all__) == ["last_valid_step"]

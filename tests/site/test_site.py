@@ -113,3 +113,13 @@ def test_the_check_fails_on_a_deleted_figure_and_on_a_console_error(site, tmp_pa
     assert [p for p in problems if p.startswith("book/")] == [
         "book/glossary.html: console error: boom"
     ]
+
+
+def test_the_api_page_renders_every_public_name(site):
+    """Each name of rnn_lib.__all__ has its rendered entry (autodoc ran, not raw text)."""
+    import rnn_lib
+
+    page = (site / "book" / "api.html").read_text()
+    missing = [name for name in rnn_lib.__all__ if f'id="rnn_lib.{name}"' not in page]
+    assert missing == []
+    assert ".. autofunction::" not in page and ".. py:function::" not in page
