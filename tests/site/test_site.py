@@ -123,3 +123,21 @@ def test_the_api_page_renders_every_public_name(site):
     missing = [name for name in rnn_lib.__all__ if f'id="rnn_lib.{name}"' not in page]
     assert missing == []
     assert ".. autofunction::" not in page and ".. py:function::" not in page
+
+
+# ----- accessibility: figures say what they show -----
+
+
+def test_every_figure_has_alt_text_saying_what_it_shows(site):
+    """Not a file path: the alt text of each figure is a sentence set in the notebook."""
+    figures = []
+    for path in sorted((site / "notebooks").glob("*.html")):
+        figures += [
+            (path.name, alt)
+            for alt in re.findall(
+                r'<img[^>]*\balt="([^"]*)"[^>]*src="[^"]*_images/', path.read_text()
+            )
+        ]
+    assert len(figures) >= 9
+    bad = [(page, alt) for page, alt in figures if alt.endswith(".png") or len(alt.split()) < 8]
+    assert bad == []
