@@ -7,10 +7,12 @@ Chromium driven by Playwright (no browser download), and reports:
 
 * console errors, failed requests and HTTP errors for assets of the site;
 * figures that do not decode (``naturalWidth == 0``);
+* every WCAG 2.1 A/AA violation axe-core finds, in the light and in the dark colour scheme
+  (tools/a11y_audit.py);
 * a search for "Bidirectional" that does not list the Bidirectional chapter.
 
-A screenshot of each page (its first screen; ``--full-page`` for all of it) goes to
-``_build/screenshots/``.
+A screenshot of each page in each scheme (its first screen; ``--full-page`` for all of it)
+goes to ``_build/screenshots/<page>.<scheme>.png``.
 Exit status 1 if anything is reported; 0 otherwise.
 """
 
@@ -29,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools import a11y_audit
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,6 +46,7 @@ CHROMIUM_ARGS = [
 SEARCH_TERM = "Bidirectional"
 SEARCH_EXPECTED = "notebooks/04_bidirectional_merges.html"
 _SEARCH = f"search.html?q={SEARCH_TERM}"
+_IN_DARK = "matchMedia('(prefers-color-scheme: dark)').matches"
 
 
 def chromium_available() -> bool:
@@ -88,6 +93,7 @@ def site_pages(directory: Path) -> list[str]:
 class _Options:
     screenshots: Path | None
     full_page: bool
+    accessibility: bool
 
 
 def check_site(
@@ -98,12 +104,15 @@ def check_site(
     tabs: int = 2,
     search: bool = True,
     full_page: bool = False,
+    accessibility: bool = True,
 ) -> list[str]:
     """Every problem found on ``pages`` (default: all) of the site in ``directory``.
 
     With ``screenshots``, a PNG of each page goes there: what a reader first sees
     (1300 x 900), or with ``full_page`` the whole page, which costs a few times more.
-    With ``search``, also search for "Bidirectional" on the search page.
+    With ``search``, also search for "Bidirectional" on the search page. With
+    ``accessibility``, run axe-core on each page in the light, then the dark colour scheme
+    (the page is loaded once; the scheme is switched as a reader's system setting would).
 
     The pages are shared among ``tabs`` browser tabs that each load one page after another.
     A tab is reused because opening a new one starts a renderer process, which cost more CPU
@@ -117,7 +126,7 @@ def check_site(
         screenshots.mkdir(parents=True, exist_ok=True)
     jobs = [*pages, _SEARCH] if search else list(pages)
     with serve(directory) as base:
-        found = asyncio.run(_run(base, jobs, tabs, _Options(screenshots, full_page)))
+        found = asyncio.run(_run(base, jobs, tabs, _Options(screenshots, full_page, accessibility)))
     return [problem for job in jobs for problem in found[job]]
 
 
@@ -186,9 +195,17 @@ async def _check_page(page: Any, base: str, name: str, found: list[str], options
         ".map(image => image.getAttribute('src'))"
     )
     found += [f"figure does not decode: {src}" for src in broken]
-    if options.screenshots is not None:
-        target = options.screenshots / (name.replace("/", "__").removesuffix(".html") + ".png")
-        await page.screenshot(path=str(target), full_page=options.full_page)
+    schemes = a11y_audit.SCHEMES if options.accessibility else a11y_audit.SCHEMES[:1]
+    if options.accessibility and await page.evaluate(_IN_DARK):
+        schemes = schemes[::-1]  # the tab is still dark from its last page: start there
+    for scheme in schemes:
+        await a11y_audit.use_scheme(page, scheme)
+        if options.accessibility:
+            found += [f"{scheme}: {rule}" for rule in await a11y_audit.violations(page)]
+        if options.screenshots is not None:
+            stem = name.replace("/", "__").removesuffix(".html")
+            target = options.screenshots / f"{stem}.{scheme}.png"
+            await page.screenshot(path=str(target), full_page=options.full_page)
 
 
 async def _check_search(page: Any, base: str) -> list[str]:
