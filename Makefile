@@ -3,7 +3,7 @@
 #   make book      build the static site into _build/html (from stored outputs)
 #   make test      lint, unit tests, nbval on every notebook, prose check, book build, browser check
 #   make refresh   re-execute every notebook in place (same kernel as nbval)
-#   make lab       open the notebooks in JupyterLab, on the same .venv
+#   make lab       open the notebooks in JupyterLab, on the same .venv (root too)
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
 #   make bench     timing report (make test vs its floor, notebooks, book, rnn_lib) -> _build/bench.md
 #   make reference regenerate book/shape_reference.md from real Keras runs
@@ -56,8 +56,10 @@ test: $(INSTALLED)
 refresh: $(INSTALLED)
 	$(BIN)/python -m tools.notebooks refresh $(NOTEBOOKS)
 
+# Serves the repository (links to ../book/ open), opens on notebooks/, adds --allow-root for
+# root; more JupyterLab options in LAB_OPTIONS, e.g. make lab LAB_OPTIONS="--ip=0.0.0.0".
 lab: $(INSTALLED)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/python -m tools.lab $(LAB_OPTIONS)
 
 lock:
 	rm -rf _build/lockenv

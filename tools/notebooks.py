@@ -6,9 +6,12 @@
 ``refresh`` runs each notebook top to bottom in the kernel nbval uses with
 ``--nbval-current-env`` (this virtual environment's Python), in the
 notebook's own folder, and writes it back without timestamps, so running it
-twice leaves ``git diff`` empty. Each notebook gets a fresh kernel, shut down
-and reaped as soon as that notebook is done (also when a cell raises), so
-refreshing many notebooks holds one kernel at a time.
+twice leaves ``git diff`` empty. Its metadata is what JupyterLab saves (the
+kernel's ``language_info``, Python version included), so opening, running and
+saving a chapter in `make lab` leaves ``git diff`` empty too. Each notebook
+gets a fresh kernel, shut down and reaped as soon as that notebook is done
+(also when a cell raises), so refreshing many notebooks holds one kernel at a
+time.
 
 ``check`` fails (exit 1) on:
 
@@ -235,7 +238,6 @@ def refresh(path: Path, timeout: int = 600) -> None:
         "language": "python",
         "name": "python3",
     }
-    nb.metadata.get("language_info", {}).pop("version", None)
     nbformat.write(nb, path)
 
 

@@ -6,9 +6,10 @@ Runs strict nbval on every notebook:
 
 * ``--repeats`` times in a row, as ``make test`` does;
 * once with ``TF_ENABLE_ONEDNN_OPTS=1`` (oneDNN's own float round-off);
-* once with the network cut (``unshare -n``), proving no notebook needs it.
+* once with the network cut (``unshare -n``), proving no notebook needs it;
 
-Prints one line per run and exits 1 if any run failed.
+then runs every chapter in a real JupyterLab through its UI (tools/lab_check.py), showing
+each chapter's time. Prints one line per run and exits 1 if any run failed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ INTERRUPT_GRACE_S = 30
 
 
 def run(
-    label: str, command: list[str], extra_env: dict[str, str] | None = None, timeout: int = 900
+    label: str,
+    command: list[str],
+    extra_env: dict[str, str] | None = None,
+    timeout: int = 900,
+    show_output: bool = False,
 ) -> bool:
     env = {**os.environ, **(extra_env or {})}
     start = time.perf_counter()
@@ -76,6 +81,8 @@ def run(
     print(f"{status} {label:<34} {seconds:6.1f} s   {summary}", flush=True)
     if result.returncode != 0:
         print(result.stdout[-3000:], result.stderr[-2000:], sep="\n", flush=True)
+    elif show_output:
+        print(result.stdout, end="", flush=True)
     return result.returncode == 0
 
 
@@ -91,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print("skip network cut: `unshare -n` is not available or not permitted here")
     else:
         results.append(run("network cut (unshare -n)", prefix + command))
+    lab_check = [sys.executable, "-m", "tools.lab_check"]
+    results.append(run("JupyterLab, every chapter", lab_check, timeout=1800, show_output=True))
     print(f"{sum(results)} of {len(results)} runs green")
     return 0 if all(results) else 1
 
