@@ -2,12 +2,13 @@
 
     python -m tools.lab_check [NOTEBOOK ...]      (part of `make reliability`)
 
-The notebooks and the book's pages are copied to a temporary folder (the working tree is never
-written). JupyterLab is started on it with `make lab`'s own command (tools/lab.py), headless,
-on 127.0.0.1 with a random token and its own settings, workspaces and runtime folders. For each
-chapter, Debian's Chromium opens it through JupyterLab's UI and runs the command palette's
-"Restart Kernel and Run All Cells"; once every code cell has run, the notebook is saved
-(Ctrl+S) and its kernel shut down. The saved file is then compared with the stored one:
+The notebooks, without their outputs, and the book's pages are copied to a temporary folder
+(the working tree is never written; every output saved is one JupyterLab produced).
+JupyterLab is started on it with `make lab`'s own command (tools/lab.py), headless, on
+127.0.0.1 with a random token and its own settings, workspaces and runtime folders. For each
+chapter, Debian's Chromium opens it through JupyterLab's UI and runs *Kernel > Restart Kernel
+and Run All Cells*; once every code cell has run, the notebook is saved (Ctrl+S) and its
+kernel shut down. The saved file is then compared with the stored one:
 
 * an error in a cell not tagged ``raises-exception``, or a ``stderr`` stream, is a failure;
 * so is a text output that differs from the stored one (nbval's comparison, in the client
@@ -157,13 +158,11 @@ async def _run_one(page: Any, base: str, token: str, name: str) -> float:
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
     await notebook.wait_for(timeout=60_000)
     await page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
-    await notebook.locator(".jp-Cell").first.click()
-    await page.keyboard.press("Escape")  # command mode
+    await page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
     start = time.perf_counter()
-    await page.keyboard.press("Control+Shift+C")
-    await page.keyboard.type(RUN_ALL)
-    await page.keyboard.press("Enter")
-    await page.locator(".jp-Dialog .jp-mod-accept").click()
+    await page.locator(".lm-MenuBar-itemLabel", has_text="Kernel").click()
+    await page.locator(".lm-Menu-itemLabel", has_text=RUN_ALL).click()
+    await page.locator(".jp-Dialog .jp-mod-accept").click()  # "Restart"
     await page.wait_for_function(
         """() => {
           const cells = document.querySelectorAll(".jp-Notebook .jp-CodeCell");
@@ -209,13 +208,21 @@ def compare(saved: Path, stored: Path) -> list[str]:
     return problems
 
 
+def _write_without_outputs(path: Path, target: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(notebook, target)
+
+
 def check(paths: list[Path]) -> int:
     with tempfile.TemporaryDirectory(prefix="lab_check_") as temporary:
         folder = Path(temporary) / "book_copy"
         (folder / "notebooks").mkdir(parents=True)
         shutil.copytree(ROOT / "book", folder / "book")
-        for path in paths:
-            shutil.copy(path, folder / "notebooks" / path.name)
+        for path in paths:  # without outputs: whatever is saved, JupyterLab produced
+            _write_without_outputs(path, folder / "notebooks" / path.name)
         with jupyterlab(folder) as (base, token):
             seconds = asyncio.run(_run_in_lab(base, token, [path.name for path in paths]))
         failures = 0
