@@ -97,6 +97,7 @@ from rnn_lib.shapes import (  # noqa: E402
     output_grid,
     output_names,
     run_named,
+    symbolic_named,
 )
 from rnn_lib.stateful import (  # noqa: E402
     ResetStatesCallback,
@@ -163,6 +164,7 @@ __all__ = [
     "split_directions",
     "stateful_batches",
     "states_over_time",
+    "symbolic_named",
     "tf1_gru_to_keras",
     "tf1_lstm_to_keras",
     "tokens_to_text",

@@ -1,8 +1,10 @@
 """The shape explorer: ``python -m rnn_lib LAYER [options]``.
 
-Builds the layer you describe, calls it on a random input of the shape you
-give, and prints what it returns, named and with shapes. Keras does the
-computing; nothing is looked up in a table.
+Builds the layer you describe, traces a call on a symbolic input of the shape
+you give (``rnn_lib.symbolic_named``: no input is allocated, no value computed,
+so any size is answered), and prints what it returns, named and with shapes.
+Keras does the computing; nothing is looked up in a table. The layer's weights
+are allocated, so a layer of more than ``MAX_WEIGHTS`` weights is refused.
 
     python -m rnn_lib LSTM --units 4 --return-sequences --return-state
     python -m rnn_lib GRU --units 8 --merge-mode concat --input-shape 2 7 3
@@ -14,7 +16,7 @@ name ``--filters``) is the number of filters, ``--kernel-size`` (default 3) and
 ``--padding`` (default ``same``) shape the convolutions, and ``--input-shape``
 takes 4, 5 or 6 sizes: ``BATCH TIME``, the spatial sizes, ``CHANNELS``.
 
-Bad arguments print one line and exit with status 2.
+Bad arguments (and a layer too big to build) print one line and exit with status 2.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import argparse
 import sys
 from typing import NoReturn
 
-import numpy as np
-
-from rnn_lib import _checks, shapes
+from rnn_lib import _checks, reference, shapes
 
 MERGE_CHOICES = ["concat", "sum", "ave", "mul", "none"]
 
-#: The random input's shape when ``--input-shape`` is not given, by layer.
+#: The largest layer the explorer builds: 250 million float32 weights (1 GB).
+MAX_WEIGHTS = 250_000_000
+
+#: The input's shape when ``--input-shape`` is not given, by layer.
 DEFAULT_INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     **dict.fromkeys(shapes.LAYER_KINDS, (3, 5, 2)),
     "ConvLSTM1D": (3, 5, 8, 2),
@@ -51,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="python -m rnn_lib",
         description="Show what a Keras recurrent layer returns, named and with shapes, "
-        "by building it and calling it on a random input.",
+        "by building it and tracing a call on a symbolic input of any size.",
         epilog="Examples: python -m rnn_lib LSTM --units 4 --return-sequences --return-state; "
         "python -m rnn_lib ConvLSTM2D --filters 4 --input-shape 3 5 6 7 2 --return-state",
     )
@@ -94,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         nargs="+",
         metavar="SIZE",
-        help="shape of the random input: BATCH TIME FEATURES (default 3 5 2); for "
+        help="shape of the input: BATCH TIME FEATURES (default 3 5 2); for "
         "ConvLSTM1D/2D/3D BATCH TIME, then 1, 2 or 3 spatial sizes (ROWS; ROWS COLS; "
         "DEPTH ROWS COLS), then CHANNELS (default 3 5 8 2; 3 5 8 9 2; 3 5 12 8 9 2)",
     )
@@ -144,6 +147,37 @@ def _input_shape(args: argparse.Namespace, kernel_size: int | None) -> tuple[int
     return tuple(shape)
 
 
+def weight_count(
+    kind: str, units: int, input_shape: tuple[int, ...], kernel_size: int | None = None
+) -> int:
+    """The number of weights of one ``kind`` layer (Keras' ``count_params()``), unbuilt.
+
+    ``reference.parameter_count`` for SimpleRNN, GRU and LSTM (the last input axis is the
+    features); for a ConvLSTM, ``4 * filters * (kernel_volume * (channels + filters) + 1)``.
+    """
+    if kind not in shapes.CONV_LSTM_KINDS:
+        return reference.parameter_count(kind, units, input_shape[-1])
+    volume = kernel_size ** (len(input_shape) - 3)
+    return 4 * units * (volume * (input_shape[-1] + units) + 1)
+
+
+def _check_size(
+    args: argparse.Namespace, units: int, input_shape: tuple[int, ...], kernel_size: int | None
+) -> None:
+    """Refuse, in one line, a layer whose weights would not fit: it has to be built."""
+    weights = weight_count(args.layer, units, input_shape, kernel_size)
+    weights *= 1 if args.merge_mode is None else 2
+    if weights <= MAX_WEIGHTS:
+        return
+    option = "--units" if args.filters is None else "--filters"
+    last = "CHANNELS" if args.layer in shapes.CONV_LSTM_KINDS else "FEATURES"
+    raise ValueError(
+        f"{option}: expected a layer of at most {MAX_WEIGHTS:,} weights (it is built to ask "
+        f"Keras), got {weights:,} ({weights * 4 / 2**30:,.3g} GiB) for {option} {units} with "
+        f"{last} {input_shape[-1]}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -174,13 +208,15 @@ def main(argv: list[str] | None = None) -> int:
             "kernel_size": kernel_size,
             "padding": args.padding,
         }
+        _check_size(args, units, input_shape, kernel_size)
+        # The values do not matter, only the shapes: zeros are the cheapest to initialise.
+        options.update(kernel_initializer="zeros", recurrent_initializer="zeros")
         if args.merge_mode is None:
             layer = shapes.make_layer(args.layer, units, **options)
         else:
             mode = None if args.merge_mode == "none" else args.merge_mode
             layer = shapes.make_bidirectional(args.layer, units, mode, **options)
-        inputs = np.random.default_rng(0).normal(size=input_shape).astype("float32")
-        print(shapes.run_named(layer, inputs))
+        print(shapes.symbolic_named(layer, input_shape))
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     return 0

@@ -69,6 +69,7 @@ __all__ = [
     "output_names",
     "reference_markdown",
     "run_named",
+    "symbolic_named",
 ]
 
 #: The recurrent layer classes this module builds by name.
@@ -367,15 +368,59 @@ def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:
     array = _checks.as_rank("inputs", inputs, len(axes), _axes_text(axes))
     _checks.nonempty("inputs", array.shape, _axes_text(axes))
     _check_kernel_fits(layer, array.shape)
-    names = output_names(layer)
     returned = layer(array.astype("float32", copy=False), **call_kwargs)
+    return _named(layer, returned, keras.ops.convert_to_numpy)
+
+
+def symbolic_named(layer: Any, input_shape: Sequence[int]) -> NamedOutputs:
+    """What ``layer`` returns for an input of ``input_shape``, traced, with no value computed.
+
+    Keras builds the layer (its weights are allocated) and traces the call on a symbolic input
+    (``keras.KerasTensor``): the shapes are Keras' own, for any batch, time or spatial size,
+    and no input is allocated. :func:`run_named` computes real values; this answers sizes that
+    would not fit in memory. The mapping's values are ``KerasTensor`` s: shapes, no numbers.
+
+    Args:
+        layer: as for :func:`run_named`.
+        input_shape: one positive int per input axis: ``(batch, time, features)``, or for a
+            ConvLSTM ``(batch, time, *spatial, channels)``.
+
+    Raises:
+        TypeError: ``layer`` is not recurrent; ``input_shape`` is not a sequence of ints.
+        ValueError: ``input_shape`` has the wrong length or a size < 1; with
+            ``padding="valid"``, a spatial size is smaller than the (dilated) kernel.
+
+    Example::
+
+        >>> layer = make_layer("GRU", 4, return_sequences=True, return_state=True)
+        >>> symbolic_named(layer, (10**6, 10**9, 3)).shapes
+        {'sequence': (1000000, 1000000000, 4), 'h': (1000000, 4)}
+    """
+    layer = _check_recurrent(layer)
+    axes = _input_axes(layer)
+    shape = _check_input_shape(input_shape, axes)
+    _check_kernel_fits(layer, shape)
+    return _named(layer, layer(keras.KerasTensor(shape, dtype="float32")), lambda tensor: tensor)
+
+
+def _check_input_shape(input_shape: Any, axes: Sequence[str]) -> tuple[int, ...]:
+    expected = f"{len(axes)} ints >= 1 {_axes_text(axes)}"
+    if not isinstance(input_shape, (tuple, list)) or not all(_is_int(n) for n in input_shape):
+        raise TypeError(f"input_shape: expected {expected}, got {input_shape!r}")
+    if len(input_shape) != len(axes) or min(input_shape) < 1:
+        raise ValueError(f"input_shape: expected {expected}, got {tuple(input_shape)}")
+    return tuple(int(size) for size in input_shape)
+
+
+def _named(layer: Any, returned: Any, convert: Any) -> NamedOutputs:
+    names = output_names(layer)
     several = isinstance(returned, (list, tuple))
     tensors = list(returned) if several else [returned]
     if len(tensors) != len(names):  # a custom cell whose states we cannot name
         raise ValueError(
             f"layer: expected {len(names)} returned tensors {list(names)}, got {len(tensors)}"
         )
-    values = tuple(keras.ops.convert_to_numpy(tensor) for tensor in tensors)
+    values = tuple(convert(tensor) for tensor in tensors)
     container = type(returned).__name__ if several else "tensor"
     return NamedOutputs(describe_layer(layer), names, values, container)
 
@@ -456,11 +501,13 @@ def make_bidirectional(
     return_state: bool = False,
     kernel_size: int | Sequence[int] | None = None,
     padding: str | None = None,
+    **layer_kwargs: Any,
 ) -> keras.layers.Bidirectional:
     """``Bidirectional(kind(units, ...), merge_mode=merge_mode)``, checking the arguments.
 
     ``kernel_size`` and ``padding`` are for a ConvLSTM, as in :func:`make_layer`; its
     ``"concat"`` joins the two directions on the channel axis (``2 * filters`` channels).
+    ``layer_kwargs`` go to the wrapped layer's Keras constructor unchecked.
     """
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"merge_mode: expected one of {list(MERGE_MODES)}, got {merge_mode!r}")
@@ -471,6 +518,7 @@ def make_bidirectional(
         return_state=return_state,
         kernel_size=kernel_size,
         padding=padding,
+        **layer_kwargs,
     )
     return keras.layers.Bidirectional(inner, merge_mode=merge_mode)
 

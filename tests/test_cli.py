@@ -9,8 +9,10 @@ import sys
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from rnn_lib import cli
+from rnn_lib import cli, shapes
 
 
 @dataclass
@@ -158,3 +160,91 @@ def test_a_bad_argument_from_the_command_line_is_one_line_and_status_2(python_m_
     assert result.stderr.splitlines() == [
         "python -m rnn_lib: error: --units: expected a positive int, got 0 (see --help)"
     ]
+
+
+# ----- any size: shapes traced on a symbolic input, layers too big to build refused -----
+
+
+def test_a_huge_input_is_answered_without_allocating_it(python_m_rnn_lib):
+    """7 PiB of input (the size a reader tried): traced, not allocated."""
+    result = python_m_rnn_lib(
+        "LSTM",
+        "--return-sequences",
+        "--return-state",
+        "--input-shape",
+        "100000",
+        "100000",
+        "100000",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-3:] == [
+        "  sequence  (100000, 100000, 4)",
+        "  h         (100000, 4)",
+        "  c         (100000, 4)",
+    ]
+
+
+def test_a_layer_too_big_to_build_is_one_line_and_status_2(python_m_rnn_lib):
+    """The units a reader tried: an 18-line ResourceExhaustedError before, one line now."""
+    units = 99999999999
+    weights = 4 * units * (2 + units + 1)  # an LSTM's, on the default 2 features
+    result = python_m_rnn_lib("LSTM", "--units", str(units))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m rnn_lib: error: --units: expected a layer of at most 250,000,000 weights "
+        f"(it is built to ask Keras), got {weights:,} (1.49e+14 GiB) for --units {units} with "
+        "FEATURES 2 (see --help)"
+    ]
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(
+    kind=st.sampled_from(["SimpleRNN", "GRU", "LSTM", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]),
+    units=st.integers(1, 12),
+    channels=st.integers(1, 6),
+    kernel_size=st.integers(1, 3),
+    bidirectional=st.booleans(),
+)
+def test_the_weight_count_is_keras_count_params(kind, units, channels, kernel_size, bidirectional):
+    conv = kind.startswith("ConvLSTM")
+    shape = (2, 3, *([4] * (int(kind[-2]) if conv else 0)), channels)
+    options = {"kernel_size": kernel_size} if conv else {}
+    if bidirectional:
+        layer = shapes.make_bidirectional(kind, units, "concat", **options)
+    else:
+        layer = shapes.make_layer(kind, units, **options)
+    layer.build(shape)
+    expected = cli.weight_count(kind, units, shape, kernel_size if conv else None)
+    assert layer.count_params() == expected * (2 if bidirectional else 1)
+
+
+# capsys is read (and so emptied) at every example.
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    kind=st.sampled_from(["SimpleRNN", "GRU", "LSTM"]),
+    batch=st.integers(1, 10**15),
+    time=st.integers(1, 10**15),
+    features=st.integers(1, 10**4),
+    units=st.one_of(st.integers(1, 64), st.integers(10**5, 10**12)),
+)
+def test_any_size_gets_its_shapes_or_one_line(kind, batch, time, features, units, capsys):
+    """Sizes far beyond memory: the shapes Keras traces, or a one-line refusal (never a
+    traceback), decided by the layer's weight count."""
+    arguments = [kind, "--units", str(units), "--return-state", "--input-shape"]
+    try:
+        status = cli.main([*arguments, str(batch), str(time), str(features)])
+    except SystemExit as exit_info:
+        status = exit_info.code
+    captured = capsys.readouterr()
+    if cli.weight_count(kind, units, (batch, time, features)) <= cli.MAX_WEIGHTS:
+        assert status == 0, captured.err
+        rows = [line.split(maxsplit=1)[1] for line in captured.out.splitlines()[-2:]]
+        assert rows == [f"({batch}, {units})"] * 2
+    else:
+        assert status == 2 and len(captured.err.splitlines()) == 1, captured.err
+        assert "expected a layer of at most 250,000,000 weights" in captured.err

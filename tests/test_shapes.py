@@ -490,3 +490,57 @@ def test_make_layer_checks_filters_of_a_conv_lstm():
 def test_reference_markdown_rejects_spatial_sizes_the_kernel_cannot_fit(kwargs, message):
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         shapes.reference_markdown(**kwargs)
+
+
+# ----- symbolic_named: the same answer as a real call, for any size -----
+
+SYMBOLIC_CASES = [
+    *[(kind, sequences, state, None) for kind, sequences, state in GRID],
+    ("GRU", True, True, "none"),
+    ("LSTM", False, True, "concat"),
+    ("SimpleRNN", True, False, "sum"),
+]
+
+
+@pytest.mark.parametrize(("kind", "sequences", "state", "merge"), SYMBOLIC_CASES)
+def test_symbolic_named_answers_what_a_real_call_returns(inputs, kind, sequences, state, merge):
+    options = {"return_sequences": sequences, "return_state": state}
+
+    def layer():
+        if merge is None:
+            return shapes.make_layer(kind, UNITS, **options)
+        mode = None if merge == "none" else merge
+        return shapes.make_bidirectional(kind, UNITS, mode, **options)
+
+    real = shapes.run_named(layer(), inputs)
+    traced = shapes.symbolic_named(layer(), inputs.shape)
+    assert (traced.names, traced.container, traced.shapes) == (
+        real.names,
+        real.container,
+        real.shapes,
+    )
+    assert str(traced) == str(real)
+
+
+def test_symbolic_named_for_a_conv_lstm_with_valid_padding():
+    inputs = np.zeros((BATCH, TIME, 6, 7, FEATURES), "float32")
+    layer = shapes.make_layer("ConvLSTM2D", UNITS, padding="valid", return_state=True)
+    real = shapes.run_named(layer, inputs)
+    traced = shapes.symbolic_named(
+        shapes.make_layer("ConvLSTM2D", UNITS, padding="valid", return_state=True), inputs.shape
+    )
+    assert traced.shapes == real.shapes == {name: (BATCH, 4, 5, UNITS) for name in real.names}
+
+
+@pytest.mark.parametrize(
+    ("input_shape", "error", "message"),
+    [
+        ("3 5 2", TypeError, "input_shape: expected 3 ints >= 1 (batch, time, features), got '3 5 2'"),
+        ((3, 5.0, 2), TypeError, "input_shape: expected 3 ints >= 1 (batch, time, features), got (3, 5.0, 2)"),
+        ((3, 5), ValueError, "input_shape: expected 3 ints >= 1 (batch, time, features), got (3, 5)"),
+        ((3, 0, 2), ValueError, "input_shape: expected 3 ints >= 1 (batch, time, features), got (3, 0, 2)"),
+    ],
+)  # fmt: skip
+def test_symbolic_named_rejects_a_bad_input_shape(input_shape, error, message):
+    with pytest.raises(error, match=re.escape(message)):
+        shapes.symbolic_named(shapes.make_layer("GRU", UNITS), input_shape)
