@@ -7,6 +7,7 @@
 #   make lock      re-resolve requirements.in into the pinned requirements.txt
 #   make bench     timing report (make test vs its floor, notebooks, book, rnn_lib) -> _build/bench.md
 #   make reference regenerate book/shape_reference.md from real Keras runs
+#   make explorer  regenerate the shape explorer page's rules (book/_static/explorer-data.js)
 #   make verification  regenerate book/verification.md from the project's files
 #   make reliability  nbval 5x in a row, with oneDNN on, and offline (not in make test)
 #
@@ -23,7 +24,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help book test refresh lab lock clean bench reference reliability verification
+.PHONY: help book test refresh lab lock clean bench reference explorer reliability verification
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -80,6 +81,9 @@ reliability: $(INSTALLED)
 
 reference: $(INSTALLED)
 	$(BIN)/python -m rnn_lib --reference > book/shape_reference.md
+
+explorer: $(INSTALLED)
+	$(BIN)/python -m rnn_lib.explorer > book/_static/explorer-data.js
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tools.bench_report

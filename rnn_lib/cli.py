@@ -2,7 +2,8 @@
 
 Builds the layer you describe, traces a call on a symbolic input of the shape
 you give (``rnn_lib.symbolic_named``: no input is allocated, no value computed,
-so any size is answered), and prints what it returns, named and with shapes.
+so any size is answered), and prints what it returns, named and with shapes, and
+the layer's parameter count (Keras' ``count_params()``).
 Keras does the computing; nothing is looked up in a table. The layer's weights
 are allocated, so a layer of more than ``MAX_WEIGHTS`` weights is refused.
 
@@ -217,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
             mode = None if args.merge_mode == "none" else args.merge_mode
             layer = shapes.make_bidirectional(args.layer, units, mode, **options)
         print(shapes.symbolic_named(layer, input_shape))
+        print(f"parameters: {layer.count_params():,}")
     except (TypeError, ValueError) as error:
         parser.error(str(error))
     return 0

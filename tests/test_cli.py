@@ -47,6 +47,7 @@ def test_lstm_with_everything(python_m_rnn_lib):
         "  sequence  (3, 5, 4)",
         "  h         (3, 4)",
         "  c         (3, 4)",
+        "parameters: 112",
     ]
 
 
@@ -73,6 +74,7 @@ def test_conv_lstm_2d_with_units_as_filters(python_m_rnn_lib):
         "  output  (3, 6, 7, 4)",
         "  h       (3, 6, 7, 4)",
         "  c       (3, 6, 7, 4)",
+        "parameters: 880",
     ]
 
 
@@ -88,12 +90,13 @@ def test_conv_lstm_filters_kernel_size_padding_and_merge_mode(python_m_rnn_lib):
         "              merge_mode='concat', return_sequences=True, return_state=False)",
         "returns one tensor:",
         "  sequence  (3, 4, 8, 12)",
+        "parameters: 816",
     ]
 
 
 def test_conv_lstm_default_input_shape(capsys):
     assert cli.main(["ConvLSTM1D"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "  output  (3, 8, 4)"
+    assert capsys.readouterr().out.splitlines()[-2] == "  output  (3, 8, 4)"
     assert cli.DEFAULT_INPUT_SHAPES["ConvLSTM1D"] == (3, 5, 8, 2)
 
 
@@ -177,10 +180,11 @@ def test_a_huge_input_is_answered_without_allocating_it(python_m_rnn_lib):
         "100000",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-3:] == [
+    assert result.stdout.splitlines()[-4:] == [
         "  sequence  (100000, 100000, 4)",
         "  h         (100000, 4)",
         "  c         (100000, 4)",
+        f"parameters: {4 * 4 * (100_000 + 4 + 1):,}",  # 4 gates x 4 units x (features + units + 1)
     ]
 
 
@@ -243,8 +247,9 @@ def test_any_size_gets_its_shapes_or_one_line(kind, batch, time, features, units
     captured = capsys.readouterr()
     if cli.weight_count(kind, units, (batch, time, features)) <= cli.MAX_WEIGHTS:
         assert status == 0, captured.err
-        rows = [line.split(maxsplit=1)[1] for line in captured.out.splitlines()[-2:]]
-        assert rows == [f"({batch}, {units})"] * 2
+        *_, h, c, parameters = captured.out.splitlines()
+        assert [h.split(maxsplit=1)[1], c.split(maxsplit=1)[1]] == [f"({batch}, {units})"] * 2
+        assert parameters == f"parameters: {cli.weight_count(kind, units, (1, 1, features)):,}"
     else:
         assert status == 2 and len(captured.err.splitlines()) == 1, captured.err
         assert "expected a layer of at most 250,000,000 weights" in captured.err
