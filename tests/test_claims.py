@@ -1045,6 +1045,68 @@ def test_unrolled_equals_looped(kind, padding, go_backwards):
     _assert_same_returns(looped, _twin(looped, unroll=True), padding)
 
 
+# ----- the shape explorer page's reading notes (every layer, traced: shapes only) -----
+
+ALL_KINDS = [*shapes.LAYER_KINDS, *shapes.CONV_LSTM_KINDS]
+
+
+def _conv_shape(kind: str) -> tuple[int, ...]:
+    return (3, 5, *[7] * (len(shapes.input_axes(kind)) - 3), 2)
+
+
+@stated_in("book/explorer.md")
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_concat_doubles_the_output_axis_and_states_are_never_merged(kind):
+    """`concat` doubles the last axis of the output (units, or a ConvLSTM's filters); `sum`,
+    `ave` and `mul` keep it; the states are never merged."""
+    with keras.StatelessScope():
+        for mode, sequences in product(["concat", "sum", "ave", "mul"], [False, True]):
+            layer = shapes.make_bidirectional(
+                kind, UNITS, mode, return_sequences=sequences, return_state=True
+            )
+            named = shapes.symbolic_named(layer, _conv_shape(kind))
+            first, *states = named.shapes.values()
+            assert first[-1] == (2 * UNITS if mode == "concat" else UNITS), (mode, sequences)
+            assert [shape[-1] for shape in states] == [UNITS] * len(states)
+            assert len(states) == (2 if kind in ("SimpleRNN", "GRU") else 4)
+
+
+@stated_in("book/explorer.md")
+def test_the_explorer_defaults_to_same_padding_and_keras_to_valid(capsys):
+    """This page and `python -m rnn_lib` default to `same`; Keras' own default is `valid`."""
+    from rnn_lib import cli, explorer
+
+    for kind, layer_class in shapes.CONV_LSTM_KINDS.items():
+        assert layer_class(UNITS, 3).padding == "valid"
+        assert cli.main([kind]) == 0
+        assert "padding='same'" in capsys.readouterr().out
+        assert explorer.explain.__kwdefaults__["padding"] == "same"
+    page = (ROOT / "book" / "explorer.md").read_text()
+    assert '<option value="same" selected>' in page
+
+
+@stated_in("book/explorer.md")
+@pytest.mark.parametrize("kind", ALL_KINDS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_parameter_count_formula(kind, bidirectional):
+    """The parameter count is Keras' `count_params()`: per direction, gates x units x (kernel
+    volume x (features + units) + bias terms), with 1 gate for `SimpleRNN`, 3 for `GRU` (2 bias
+    terms with the default `reset_after=True`) and 4 for `LSTM` and the ConvLSTMs."""
+    gates = {"SimpleRNN": 1, "GRU": 3}.get(kind, 4)
+    bias_terms = 2 if kind == "GRU" else 1
+    with keras.StatelessScope():
+        for units, features, kernel in [(UNITS, FEATURES, 3), (7, 5, 2)]:
+            options = {"kernel_size": kernel} if kind in shapes.CONV_LSTM_KINDS else {}
+            make = shapes.make_bidirectional if bidirectional else shapes.make_layer
+            layer = make(kind, units, **options)
+            shape = list(_conv_shape(kind))
+            shape[-1] = features
+            layer.build(tuple(shape))
+            volume = kernel ** (len(shape) - 3)
+            per_direction = gates * units * (volume * (features + units) + bias_terms)
+            assert layer.count_params() == (2 if bidirectional else 1) * per_direction
+
+
 # ----- the claims as the book states them -----
 
 

@@ -222,3 +222,71 @@ def test_nbval_fails_when_a_stored_shape_is_changed(pytester):
     code_cells = sum(cell.cell_type == "code" for cell in nb.cells)
     result.assert_outcomes(passed=code_cells - 1, failed=1)
     assert "(3, 4, 5)" in report and "(3, 5, 4)" in report, report
+
+
+# ----- every chapter ends with "Predict first" exercises, answers hidden until clicked -----
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_chapter_ends_with_predict_first_exercises(path):
+    assert checks.exercise_problems(_read(path)) == []
+
+
+def _exercises(count=3):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Summary\n\nText."),
+                nbformat.v4.new_markdown_cell(checks.EXERCISES_HEADING + "\n\nPredict.")]  # fmt: skip
+    for number in range(1, count + 1):
+        answer = nbformat.v4.new_code_cell("print((2, 7, 3))", execution_count=number)
+        answer.metadata["tags"] = ["hide-cell"]
+        answer.outputs = [nbformat.v4.new_output("stream", name="stdout", text="(2, 7, 3)\n")]
+        nb.cells += [nbformat.v4.new_markdown_cell(f"**Exercise {number}.** What?"), answer]
+    return nb
+
+
+def _untagged(nb):
+    nb.cells[3].metadata["tags"] = []
+
+
+def _no_output(nb):
+    nb.cells[5].outputs = []
+
+
+def _heading_after(nb):
+    nb.cells.append(nbformat.v4.new_markdown_cell("## More"))
+
+
+def _renumbered(nb):
+    nb.cells[4].source = "**Exercise 7.** What?"
+
+
+def _answer_missing(nb):
+    del nb.cells[3]
+
+
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [
+        (_untagged, "exercise 1: expected the answer tagged ['hide-cell']"),
+        (_no_output, "exercise 2: the answer cell stores no output"),
+        (_heading_after, "a heading after '## Predict first': '## More'"),
+        (_renumbered, "exercise 2: expected a markdown cell '**Exercise 2.**'"),
+        (_answer_missing, "expected exercise and answer cells in pairs, got 5 cells"),
+    ],
+)
+def test_the_exercise_check_sees(fault, problem):
+    nb = _exercises()
+    assert checks.exercise_problems(nb) == []
+    fault(nb)
+    assert any(found.startswith(problem) for found in checks.exercise_problems(nb))
+
+
+@pytest.mark.parametrize(("count", "found"), [(1, ["expected 2 to 4 exercises, found 1"]), (5, ["expected 2 to 4 exercises, found 5"]), (0, ["expected 2 to 4 exercises, found 0"])])  # fmt: skip
+def test_the_exercise_check_counts(count, found):
+    assert checks.exercise_problems(_exercises(count)) == found
+
+
+def test_a_chapter_without_the_section_is_reported():
+    nb = _exercises()
+    del nb.cells[1:]
+    assert checks.exercise_problems(nb) == ["expected one '## Predict first' section, found 0"]

@@ -23,7 +23,9 @@ time.
 * prose problems: a shape such as ``(3, 5, 4)``, or a literal in inline code
   such as ``True`` or ``165``, named in a markdown cell but found in none of
   the notebook's stored outputs. nbval proves the outputs; this proves the
-  prose matches them.
+  prose matches them;
+* a chapter that does not end with its "Predict first" exercises, each answer a code cell
+  tagged ``hide-cell`` that stores its output (``exercise_problems``).
 """
 
 from __future__ import annotations
@@ -156,12 +158,62 @@ def prose_problems(nb: nbformat.NotebookNode) -> list[str]:
     return problems
 
 
+#: The heading of every chapter's last section, and how many exercises it holds.
+EXERCISES_HEADING = "## Predict first"
+EXERCISES_PER_CHAPTER = range(2, 5)
+EXERCISE = re.compile(r"\*\*Exercise (\d+)\.\*\*")
+ANSWER_TAGS = ["hide-cell"]
+
+
+def exercise_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """The chapter must end with its "Predict first" section: 2-4 exercises, each a markdown
+    cell ``**Exercise k.** ...`` followed by one answer code cell, tagged ``hide-cell`` (hidden
+    behind a click on the site) and holding its stored output (re-checked by nbval)."""
+    starts = [
+        number
+        for number, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown" and cell.source.startswith(EXERCISES_HEADING + "\n")
+    ]
+    if len(starts) != 1:
+        return [f"expected one {EXERCISES_HEADING!r} section, found {len(starts)}"]
+    section = nb.cells[starts[0] + 1 :]
+    headings = [
+        line
+        for cell in section
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("#")
+    ]
+    problems = [f"a heading after {EXERCISES_HEADING!r}: {line!r}" for line in headings]
+    if len(section) % 2:
+        problems.append(f"expected exercise and answer cells in pairs, got {len(section)} cells")
+    pairs = list(zip(section[::2], section[1::2], strict=False))
+    if len(pairs) not in EXERCISES_PER_CHAPTER:
+        problems.append(f"expected 2 to 4 exercises, found {len(pairs)}")
+    for number, (question, answer) in enumerate(pairs, start=1):
+        match = EXERCISE.match(question.source) if question.cell_type == "markdown" else None
+        if match is None or int(match.group(1)) != number:
+            problems.append(f"exercise {number}: expected a markdown cell '**Exercise {number}.**'")
+        if answer.cell_type != "code":
+            problems.append(f"exercise {number}: expected its answer, a code cell, after it")
+            continue
+        if answer.metadata.get("tags", []) != ANSWER_TAGS:
+            problems.append(
+                f"exercise {number}: expected the answer tagged {ANSWER_TAGS} (hidden until "
+                f"clicked), got {answer.metadata.get('tags', [])}"
+            )
+        if not any(_output_text(output).strip() for output in answer.get("outputs", [])):
+            problems.append(f"exercise {number}: the answer cell stores no output")
+    return problems
+
+
 def check(paths: Iterable[Path]) -> int:
     """Print every problem of every notebook; return the number of problems."""
     total = 0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        for problem in source_problems(nb) + stored_output_problems(nb) + prose_problems(nb):
+        found = source_problems(nb) + stored_output_problems(nb) + prose_problems(nb)
+        for problem in found + exercise_problems(nb):
             print(f"{path}: {problem}")
             total += 1
     return total

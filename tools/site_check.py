@@ -5,7 +5,8 @@
 Serves the folder on 127.0.0.1 (a free port), opens every page in Debian's
 Chromium driven by Playwright (no browser download), and reports:
 
-* console errors, failed requests and HTTP errors for assets of the site;
+* console errors, uncaught script errors, failed requests and HTTP errors for assets of the
+  site;
 * figures that do not decode (``naturalWidth == 0``);
 * every WCAG 2.1 A/AA violation axe-core finds, in the light and in the dark colour scheme
   (tools/a11y_audit.py);
@@ -51,6 +52,10 @@ _IN_DARK = "matchMedia('(prefers-color-scheme: dark)').matches"
 
 def chromium_available() -> bool:
     return CHROMIUM.is_file() or shutil.which("chromium") is not None
+
+
+def chromium_executable() -> str:
+    return str(CHROMIUM if CHROMIUM.is_file() else shutil.which("chromium"))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -133,7 +138,7 @@ def check_site(
 async def _run(base: str, jobs: list[str], tabs: int, options: _Options) -> dict[str, list[str]]:
     from playwright.async_api import async_playwright
 
-    executable = str(CHROMIUM if CHROMIUM.is_file() else shutil.which("chromium"))
+    executable = chromium_executable()
     queue: asyncio.Queue[str] = asyncio.Queue()
     for job in jobs:
         queue.put_nowait(job)
@@ -182,7 +187,11 @@ def _listen(page: Any, base: str, found: list[str]) -> None:
         if response.url.startswith(base) and response.status >= 400:
             found.append(f"HTTP {response.status}: {response.url.removeprefix(base)}")
 
+    def on_page_error(error: Any) -> None:  # an uncaught exception: not a console message
+        found.append(f"script error: {error}")
+
     page.on("console", on_console)
+    page.on("pageerror", on_page_error)
     page.on("requestfailed", on_request_failed)
     page.on("response", on_response)
 

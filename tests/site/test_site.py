@@ -94,7 +94,9 @@ def test_every_page_loads_cleanly_passes_the_audit_and_search_finds_the_chapter(
 
 @needs_chromium
 def test_the_check_fails_on_a_deleted_figure_and_on_a_console_error(site, tmp_path):
-    """A copy of the site, broken twice: a figure file deleted, a console error added."""
+    """A copy of the site, broken three times: a figure file deleted, a console error added,
+    a script that throws (as sphinx-thebe's did, declaring THEBE_JS_URL twice on every page
+    until tools/sphinx_scripts.py)."""
     copy = tmp_path / "html"
     shutil.copytree(site, copy)
     figure_page = "notebooks/02_padding_and_masking.html"
@@ -105,6 +107,10 @@ def test_the_check_fails_on_a_deleted_figure_and_on_a_console_error(site, tmp_pa
     error_page = copy / "book" / "glossary.html"
     error_page.write_text(
         error_page.read_text().replace("</body>", "<script>console.error('boom')</script></body>")
+    )
+    throwing_page = copy / "book" / "intro.html"
+    throwing_page.write_text(
+        throwing_page.read_text().replace("</body>", "<script>let x; let x;</script></body>")
     )
 
     problems = site_check.check_site(
@@ -117,7 +123,8 @@ def test_the_check_fails_on_a_deleted_figure_and_on_a_console_error(site, tmp_pa
     assert any("figure does not decode" in p and deleted in p for p in on_figure_page), problems
     assert any("HTTP 404" in p for p in on_figure_page), problems
     assert [p for p in problems if p.startswith("book/")] == [
-        "book/glossary.html: console error: boom"
+        "book/glossary.html: console error: boom",
+        "book/intro.html: script error: Identifier 'x' has already been declared",
     ]
 
 
@@ -185,3 +192,76 @@ def test_every_figure_has_alt_text_saying_what_it_shows(site):
     assert len(figures) >= 9
     bad = [(page, alt) for page, alt in figures if alt.endswith(".png") or len(alt.split()) < 8]
     assert bad == []
+
+
+# ----- the shape explorer page and the "Predict first" exercises -----
+
+
+@needs_chromium
+def test_the_explorer_page_shows_what_the_command_line_prints(site):
+    """Each configuration of tools/explorer_check.py set in the form, then with the keyboard
+    alone: the page shows what `python -m rnn_lib` prints, and its command line."""
+    from tools import explorer_check
+
+    screenshot = ROOT / "_build" / "screenshots" / "explorer.filled.png"
+    assert explorer_check.check_explorer(site, screenshot=screenshot) == []
+    assert screenshot.stat().st_size > 10_000
+
+
+@needs_chromium
+def test_the_explorer_check_fails_when_the_data_file_is_altered(site, tmp_path):
+    """A copy of the site whose rules say `concat` keeps `units`: the check sees it."""
+    from tools import explorer_check
+
+    copy = tmp_path / "html"
+    shutil.copytree(site, copy)
+    data = copy / "_static" / "explorer-data.js"
+    assert '["units",2,0]' in data.read_text()
+    data.write_text(data.read_text().replace('["units",2,0]', '["units",1,0]'))
+    concat = ["GRU", "--units", "5", "--merge-mode", "concat"]
+    problems = explorer_check.check_explorer(copy, configurations=[concat])
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("GRU --units 5 --merge-mode concat: the page shows")
+    assert "  output  (3, 5)" in problems[0] and "  output  (3, 10)" in problems[0]
+
+
+def test_every_exercise_answer_is_hidden_until_clicked(site):
+    """On every chapter's page, one closed "Show the answer" toggle per exercise."""
+    from tools import notebooks
+
+    for path in NOTEBOOKS:
+        page = (site / "notebooks" / f"{path.stem}.html").read_text()
+        exercises = len(re.findall(r"<strong>Exercise \d+\.</strong>", page))
+        toggles = re.findall(r'<details class="admonition hide above-input"( open)?>', page)
+        assert exercises in notebooks.EXERCISES_PER_CHAPTER, path.name
+        assert toggles == [""] * exercises, path.name  # none open
+        assert page.count('"collapsed admonition-title">Show the answer<') == exercises
+
+
+@needs_chromium
+def test_an_answer_opens_with_a_click_and_its_output_shows(site):
+    import asyncio
+
+    from playwright.async_api import async_playwright
+
+    async def open_first_answer(base):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=site_check.chromium_executable(), args=site_check.CHROMIUM_ARGS
+            )
+            page = await browser.new_page(viewport={"width": 1300, "height": 900})
+            await page.goto(base + "notebooks/04_bidirectional_merges.html")
+            answer = page.locator("div.tag_hide-cell").first
+            output = answer.locator("div.cell_output")
+            hidden_before = not await output.is_visible()
+            await answer.locator("summary").click()
+            await output.wait_for(state="visible")
+            await answer.screenshot(path=str(ROOT / "_build" / "screenshots" / "exercise.open.png"))
+            text = await output.inner_text()
+            await browser.close()
+            return hidden_before, text
+
+    with site_check.serve(site) as base:
+        hidden_before, text = asyncio.run(open_first_answer(base))
+    assert hidden_before
+    assert "(2, 7, 5)" in text

@@ -1,0 +1,195 @@
+"""Fill the shape explorer page's form in headless Chromium and compare it with the CLI.
+
+    python -m tools.explorer_check _build/html
+
+For each configuration of ``CONFIGURATIONS`` (arguments of ``python -m rnn_lib``), the
+check sets the page's controls as a reader would, then compares what the page shows with
+what ``python -m rnn_lib`` prints for the same arguments (run in this process: the same
+code, one TensorFlow import), and the command line the page prints with those arguments.
+It also drives the form with the keyboard alone (Tab, arrow keys, typing, Space).
+Exit status 1 if anything differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools import site_check
+
+PAGE = "book/explorer.html"
+
+#: Every layer, flag and merge mode, both paddings, and sizes far beyond memory.
+CONFIGURATIONS: list[list[str]] = [
+    ["LSTM", "--units", "4"],
+    ["LSTM", "--units", "4", "--return-sequences", "--return-state"],
+    ["GRU", "--units", "6", "--return-state", "--merge-mode", "none",
+     "--input-shape", "2", "9", "3"],
+    ["SimpleRNN", "--units", "3", "--return-sequences", "--merge-mode", "concat"],
+    ["GRU", "--units", "5", "--return-sequences", "--return-state", "--merge-mode", "ave"],
+    ["LSTM", "--units", "7", "--return-state", "--merge-mode", "mul",
+     "--input-shape", "1", "1", "1"],
+    ["SimpleRNN", "--units", "2", "--return-state", "--merge-mode", "sum"],
+    ["LSTM", "--units", "8", "--return-sequences", "--input-shape",
+     "100000", "1000000000000", "3"],
+    ["ConvLSTM1D", "--units", "2", "--kernel-size", "2", "--padding", "valid", "--return-state"],
+    ["ConvLSTM2D", "--units", "4", "--return-state", "--merge-mode", "none",
+     "--input-shape", "3", "5", "6", "7", "2"],
+    ["ConvLSTM2D", "--units", "3", "--padding", "valid", "--return-sequences",
+     "--merge-mode", "concat"],
+    ["ConvLSTM3D", "--units", "5", "--kernel-size", "1", "--return-sequences", "--return-state"],
+]  # fmt: skip
+
+#: Typed with the keyboard alone: GRU, 7 units, return_sequences=True.
+KEYBOARD_CONFIGURATION = [
+    "GRU",
+    "--units",
+    "7",
+    "--return-sequences",
+    "--input-shape",
+    "3",
+    "5",
+    "2",
+]
+
+
+def command_line_output(arguments: list[str]) -> str:
+    """What ``python -m rnn_lib ARGUMENTS`` prints (rnn_lib.cli run in this process)."""
+    from rnn_lib import cli
+
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        status = cli.main(arguments)
+    if status != 0:
+        raise RuntimeError(f"python -m rnn_lib {' '.join(arguments)} exited {status}")
+    return output.getvalue().rstrip("\n")
+
+
+def _page_command(arguments: list[str]) -> str:
+    """The command the page prints for ``arguments``: conv options and input shape explicit."""
+    from rnn_lib import cli, shapes
+
+    args = cli.build_parser().parse_args(arguments)
+    parts = ["python -m rnn_lib", args.layer, "--units", str(args.units)]
+    parts += ["--return-sequences"] * args.return_sequences + ["--return-state"] * args.return_state
+    if args.merge_mode is not None:
+        parts += ["--merge-mode", args.merge_mode]
+    if args.layer in shapes.CONV_LSTM_KINDS:
+        parts += ["--kernel-size", str(args.kernel_size or 3), "--padding", args.padding or "same"]
+    shape = args.input_shape or cli.DEFAULT_INPUT_SHAPES[args.layer]
+    return " ".join([*parts, "--input-shape", *map(str, shape)])
+
+
+async def _fill(page: Any, arguments: list[str]) -> None:
+    from rnn_lib import cli, shapes
+
+    args = cli.build_parser().parse_args(arguments)
+    await page.select_option("#explorer-layer", args.layer)
+    await page.fill("#explorer-units", str(args.units))
+    await page.set_checked("#explorer-return-sequences", args.return_sequences)
+    await page.set_checked("#explorer-return-state", args.return_state)
+    merge = {None: "no Bidirectional", "none": "None"}.get(args.merge_mode, args.merge_mode)
+    await page.select_option("#explorer-merge", merge)
+    shape = args.input_shape or cli.DEFAULT_INPUT_SHAPES[args.layer]
+    await page.fill("#explorer-input-shape", " ".join(map(str, shape)))
+    if args.layer in shapes.CONV_LSTM_KINDS:
+        await page.fill("#explorer-kernel-size", str(args.kernel_size or 3))
+        await page.select_option("#explorer-padding", args.padding or "same")
+
+
+async def _shown(page: Any) -> tuple[str, str, str]:
+    return (
+        await page.inner_text("#explorer-result"),
+        await page.inner_text("#explorer-command"),
+        await page.inner_text("#explorer-error"),
+    )
+
+
+def _compare(arguments: list[str], shown: tuple[str, str, str]) -> list[str]:
+    result, command, error = shown
+    label = " ".join(arguments)
+    if error:
+        return [f"{label}: the page shows an error: {error}"]
+    problems = []
+    expected = command_line_output(arguments)
+    if result.rstrip("\n") != expected:
+        problems.append(f"{label}: the page shows\n{result}\npython -m rnn_lib prints\n{expected}")
+    if command != _page_command(arguments):
+        problems.append(f"{label}: the page's command is {command!r}")
+    return problems
+
+
+async def _keyboard(page: Any) -> list[str]:
+    """Reach the form with Tab, pick GRU with the arrow keys, type the units, tick a box."""
+    for _ in range(80):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.id") == "explorer-layer":
+            break
+    else:
+        return ["keyboard: Tab never reaches the layer menu"]
+    # SimpleRNN, GRU, LSTM (selected) ...: one step up is GRU.
+    await page.keyboard.press("ArrowUp")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("7")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Space")
+    return _compare(KEYBOARD_CONFIGURATION, await _shown(page))
+
+
+async def _run(base: str, configurations: list[list[str]], screenshot: Path | None) -> list[str]:
+    from playwright.async_api import async_playwright
+
+    problems: list[str] = []
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=site_check.chromium_executable(), args=site_check.CHROMIUM_ARGS
+        )
+        try:
+            page = await browser.new_page(viewport={"width": 1300, "height": 900})
+            page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+            await page.goto(base + PAGE, wait_until="networkidle")
+            for arguments in configurations:
+                await _fill(page, arguments)
+                problems += _compare(arguments, await _shown(page))
+            if screenshot is not None:
+                await page.locator("article").screenshot(path=str(screenshot))
+            await page.goto(base + PAGE, wait_until="networkidle")
+            problems += await _keyboard(page)
+        finally:
+            await browser.close()
+    return problems
+
+
+def check_explorer(
+    directory: Path,
+    configurations: list[list[str]] | None = None,
+    screenshot: Path | None = None,
+) -> list[str]:
+    """Every difference between the explorer page in ``directory`` and ``python -m rnn_lib``.
+
+    With ``screenshot``, a PNG of the page after the last configuration goes there.
+    """
+    configurations = CONFIGURATIONS if configurations is None else configurations
+    with site_check.serve(Path(directory)) as base:
+        return asyncio.run(_run(base, configurations, screenshot))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", type=Path, help="the built site, e.g. _build/html")
+    args = parser.parse_args(argv)
+    problems = check_explorer(args.site)
+    for problem in problems:
+        print(problem)
+    print(f"{len(CONFIGURATIONS) + 1} configurations checked, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
