@@ -237,6 +237,19 @@ def _state_names(layer: Any) -> tuple[str, ...]:
     return ("h",) if count == 1 else tuple(f"state_{i}" for i in range(count))
 
 
+def _check_one_list_of_states(layer: Any) -> None:
+    """``RNN([cell, cell], return_state=True)`` returns a list of states per cell: refuse it."""
+    inner = layer.forward_layer if isinstance(layer, keras.layers.Bidirectional) else layer
+    if layer.return_state and isinstance(inner.cell, keras.layers.StackedRNNCells):
+        cells = ", ".join(type(cell).__name__ for cell in inner.cell.cells)
+        raise ValueError(
+            f"layer: expected one cell with return_state=True, got a list of cells ({cells}), "
+            "whose call returns the output then one list of states per cell, e.g. "
+            "(output, [h], [h, c]): not one tensor per name. Index that nested result "
+            "directly, or stack one recurrent layer per cell"
+        )
+
+
 def output_names(layer: Any) -> tuple[str, ...]:
     """Name, in order, the tensors ``layer(inputs)`` returns, from its configuration.
 
@@ -244,8 +257,14 @@ def output_names(layer: Any) -> tuple[str, ...]:
     (``"h"``, and ``"c"`` for an LSTM or a ConvLSTM) when ``return_state=True``. For a
     ``Bidirectional`` layer the states are prefixed ``forward_`` then
     ``backward_``, and ``merge_mode=None`` gives two outputs first.
+
+    Raises:
+        TypeError: ``layer`` is not recurrent.
+        ValueError: ``RNN([cell, ...], return_state=True)``: Keras returns one list of states
+            per cell, not one tensor per name.
     """
     layer = _check_recurrent(layer)
+    _check_one_list_of_states(layer)
     first = "sequence" if layer.return_sequences else "output"
     if isinstance(layer, keras.layers.Bidirectional):
         outputs = (first,) if layer.merge_mode is not None else (f"forward_{first}",

@@ -162,6 +162,19 @@ def test_every_chapter_links_the_glossary(path):
     assert "](../book/glossary.md)" in first
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_chapter_opening_links_the_shape_explorer(path):
+    import nbformat
+
+    first = nbformat.read(path, as_version=4).cells[0].source
+    assert "](../book/explorer.md)" in first
+
+
+def test_the_intro_and_the_shape_reference_link_the_shape_explorer():
+    for page in ("intro.md", "shape_reference.md", "questions.md"):
+        assert "](explorer.md)" in (ROOT / "book" / page).read_text(), page
+
+
 # ----- the pages for a reader who arrives with one question -----
 
 

@@ -544,3 +544,25 @@ def test_symbolic_named_for_a_conv_lstm_with_valid_padding():
 def test_symbolic_named_rejects_a_bad_input_shape(input_shape, error, message):
     with pytest.raises(error, match=re.escape(message)):
         shapes.symbolic_named(shapes.make_layer("GRU", UNITS), input_shape)
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_a_list_of_cells_with_return_state_is_refused_not_flattened(inputs, wrap):
+    """Keras returns (output, [h], [h, c]) for RNN([GRUCell, LSTMCell]): naming each list as
+    one tensor stacked [h, c] into a fake batch axis (state_0 (2, 3, 4)); it is refused."""
+    cells = [keras.layers.GRUCell(6), keras.layers.LSTMCell(2)]
+    layer = keras.layers.RNN(cells, return_state=True)
+    if wrap:
+        layer = keras.layers.Bidirectional(layer)
+    message = r"expected one cell with return_state=True, got a list of cells \(GRUCell, LSTMCell\)"
+    with pytest.raises(ValueError, match=message):
+        shapes.run_named(layer, inputs)
+    with pytest.raises(ValueError, match=message):
+        shapes.symbolic_named(layer, inputs.shape)
+    returned = layer(inputs)
+    assert [type(part).__name__ for part in returned[-2:]] == ["list", "list"]
+
+
+def test_a_list_of_cells_without_states_is_named(inputs):
+    layer = keras.layers.RNN([keras.layers.GRUCell(6), keras.layers.LSTMCell(2)])
+    assert shapes.run_named(layer, inputs).shapes == {"output": (inputs.shape[0], 2)}
