@@ -469,7 +469,10 @@ def test_padding_length_does_not_change_training(kind, padding, optimizer, steps
         batches.append((batch.inputs, _targets(batch.mask)))
     longest = max(inputs.shape[1] for inputs, _ in batches)
     results = {}
-    for source in ("Masking", "none"):
+    # Keras' traced step is retraced for every new length and model: the unmasked models,
+    # which show that the check can fail, are trained in the eager cases only.
+    sources = ("Masking",) if steps == "train_on_batch" else ("Masking", "none")
+    for source in sources:
         for name, padded in (
             ("own", batches),
             ("longest", [(_pad_time(x, longest, padding), _pad_time(y, longest, padding))
@@ -488,10 +491,11 @@ def test_padding_length_does_not_change_training(kind, padding, optimizer, steps
             results[source, name] = model.get_weights()
     for a, b in zip(results["Masking", "own"], results["Masking", "longest"], strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5)
-    assert not all(  # without the mask the extra padding changes the training
-        np.allclose(a, b, atol=1e-5)
-        for a, b in zip(results["none", "own"], results["none", "longest"], strict=True)
-    )
+    if "none" in sources:
+        assert not all(  # without the mask the extra padding changes the training
+            np.allclose(a, b, atol=1e-5)
+            for a, b in zip(results["none", "own"], results["none", "longest"], strict=True)
+        )
 
 
 @stated_in(CH15)
