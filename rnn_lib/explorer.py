@@ -86,17 +86,17 @@ SECTIONS: dict[str, tuple[str, str, str]] = {
     ),
     "sequences": (
         "notebooks/01_outputs_vs_state",
-        "return_sequencestrue-the-output-at-every-step",
+        "return-sequences-true-the-output-at-every-step",
         "return_sequences=True: the output at every step",
     ),
     "state": (
         "notebooks/01_outputs_vs_state",
-        "return_statetrue-a-tuple-with-the-final-state-appended",
+        "return-state-true-a-tuple-with-the-final-state-appended",
         "return_state=True: a tuple, with the final state appended",
     ),
     "bidirectional": (
         "notebooks/04_bidirectional_merges",
-        "every-merge-mode-with-and-without-return_sequences",
+        "every-merge-mode-with-and-without-return-sequences",
         "Bidirectional: every merge mode, with and without return_sequences",
     ),
     "bidirectional_state": (
@@ -229,6 +229,7 @@ def explorer_data() -> dict[str, Any]:
         "kinds": list(_kinds()),
         "merge_choices": list(MERGE_CHOICES),
         "line_width": shapes.LINE_WIDTH,
+        "max_weights": cli.MAX_WEIGHTS,
         "layers": layers,
         "sections": {
             topic: {"page": page, "anchor": anchor, "title": title}

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from rnn_lib import cli, explorer, shapes
 from tests.conftest import ROOT
-from tests.test_book import _heading_anchors
 
 DATA_FILE = ROOT / "book" / "_static" / "explorer-data.js"
 KINDS = [*shapes.LAYER_KINDS, *shapes.CONV_LSTM_KINDS]
@@ -175,8 +174,3 @@ def test_explain_rejects_what_it_cannot_answer(data, arguments, message):
 def test_explain_rejects_an_unknown_merge_mode(data):
     with pytest.raises(ValueError, match="merge_mode: expected one of"):
         explorer.explain(data, "LSTM", 4, (3, 5, 2), merge_mode="max")
-
-
-def test_every_section_the_page_links_to_exists():
-    for page, anchor, _ in explorer.SECTIONS.values():
-        assert anchor in _heading_anchors(ROOT / f"{page}.ipynb"), f"{page}#{anchor}"

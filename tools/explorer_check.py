@@ -6,7 +6,9 @@ For each configuration of ``CONFIGURATIONS`` (arguments of ``python -m rnn_lib``
 check sets the page's controls as a reader would, then compares what the page shows with
 what ``python -m rnn_lib`` prints for the same arguments (run in this process: the same
 code, one TensorFlow import), and the command line the page prints with those arguments.
-It also drives the form with the keyboard alone (Tab, arrow keys, typing, Space).
+It also drives the form with the keyboard alone (Tab, arrow keys, typing, Space), and as a
+reader does otherwise (``_reader``: a pasted tuple, a layer too big for the command line, a
+shape typed key by key, a 320-pixel-wide screen).
 Exit status 1 if anything differs.
 """
 
@@ -142,6 +144,43 @@ async def _keyboard(page: Any) -> list[str]:
     return _compare(KEYBOARD_CONFIGURATION, await _shown(page))
 
 
+async def _reader(page: Any) -> list[str]:
+    """What a reader does besides picking options: paste a tuple, ask for a layer too big for
+    the command line, type a shape key by key (the status a screen reader reads changes once,
+    when the field is left, not at every key), read it on a phone 320 pixels wide."""
+    problems = []
+    await _fill(page, ["LSTM", "--units", "4"])
+    await page.fill("#explorer-input-shape", "(3, 5, 2)")
+    if not (await _shown(page))[1].endswith("--input-shape 3 5 2"):
+        problems.append(f"a pasted tuple: the command is {(await _shown(page))[1]!r}")
+    await page.fill("#explorer-units", "20000")
+    if not await page.is_visible("#explorer-too-big"):
+        problems.append("units 20000 (1,600,240,000 weights): no note that the CLI refuses it")
+    await page.fill("#explorer-units", "4")
+    if await page.is_visible("#explorer-too-big"):
+        problems.append("units 4: the note that the CLI refuses the layer is shown")
+    await page.fill("#explorer-input-shape", "")
+    before = await page.inner_text("#explorer-status")
+    statuses = set()
+    for key in "10 20 3":
+        await page.keyboard.type(key)
+        statuses.add(await page.inner_text("#explorer-status"))
+    if statuses != {before}:
+        problems.append(f"typing a shape announced {len(statuses)} statuses: {sorted(statuses)}")
+    await page.keyboard.press("Tab")
+    status = await page.inner_text("#explorer-status")
+    if not status.startswith("Returns one tensor: output (10, 4)"):
+        problems.append(f"after typing (10, 20, 3) the status is {status!r}")
+    await page.set_viewport_size({"width": 320, "height": 700})
+    await _fill(page, ["ConvLSTM3D", "--units", "4", "--merge-mode", "none"])
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    if overflow > 0:
+        problems.append(f"320 pixels wide: the page scrolls sideways by {overflow} pixels")
+    return problems
+
+
 async def _run(base: str, configurations: list[list[str]], screenshot: Path | None) -> list[str]:
     from playwright.async_api import async_playwright
 
@@ -161,6 +200,7 @@ async def _run(base: str, configurations: list[list[str]], screenshot: Path | No
                 await page.locator("article").screenshot(path=str(screenshot))
             await page.goto(base + PAGE, wait_until="networkidle")
             problems += await _keyboard(page)
+            problems += await _reader(page)
         finally:
             await browser.close()
     return problems

@@ -359,6 +359,7 @@ window.RNN_EXPLORER_DATA = {
   }
  },
  "line_width": 77,
+ "max_weights": 250000000,
  "merge_choices": [
   "no Bidirectional",
   "concat",
@@ -369,7 +370,7 @@ window.RNN_EXPLORER_DATA = {
  ],
  "sections": {
   "bidirectional": {
-   "anchor": "every-merge-mode-with-and-without-return_sequences",
+   "anchor": "every-merge-mode-with-and-without-return-sequences",
    "page": "notebooks/04_bidirectional_merges",
    "title": "Bidirectional: every merge mode, with and without return_sequences"
   },
@@ -394,12 +395,12 @@ window.RNN_EXPLORER_DATA = {
    "title": "Parameter counts, explained"
   },
   "sequences": {
-   "anchor": "return_sequencestrue-the-output-at-every-step",
+   "anchor": "return-sequences-true-the-output-at-every-step",
    "page": "notebooks/01_outputs_vs_state",
    "title": "return_sequences=True: the output at every step"
   },
   "state": {
-   "anchor": "return_statetrue-a-tuple-with-the-final-state-appended",
+   "anchor": "return-state-true-a-tuple-with-the-final-state-appended",
    "page": "notebooks/01_outputs_vs_state",
    "title": "return_state=True: a tuple, with the final state appended"
   }

@@ -60,33 +60,48 @@
   }
 
   // One positive integer, as a BigInt; an error message naming the field otherwise.
-  function positive(name, text) {
+  function positive(name, text, field) {
     const trimmed = text.trim();
     if (!/^[0-9]+$/.test(trimmed) || BigInt(trimmed) < 1n) {
-      throw new Error(name + ": expected an integer >= 1, got '" + text + "'");
+      throw fieldError(field, name + ": expected an integer >= 1, got '" + text + "'");
     }
     return BigInt(trimmed);
+  }
+
+  // The sizes typed in the input shape field: spaces or commas between them; brackets, as in a
+  // pasted (3, 5, 2) or [3, 5, 2], are ignored.
+  function sizeTokens(text) {
+    return text.replace(/[()[\]]/g, " ").trim().split(/[\s,]+/).filter((size) => size !== "");
+  }
+
+  // An error that names the control to mark as invalid.
+  function fieldError(field, message) {
+    const error = new Error(message);
+    error.field = field;
+    return error;
   }
 
   // rnn_lib.explorer.explain: the named shapes, the parameter count, the sections.
   function explain(config) {
     const layer = data.layers[config.kind];
     const sizes = { units: config.units };
-    const given = config.inputShape.trim().split(/[\s,]+/).filter((size) => size !== "");
+    const given = sizeTokens(config.inputShape);
     if (given.length !== layer.axes.length) {
-      throw new Error(
+      throw fieldError(
+        "inputShape",
         "input shape: expected " + layer.axes.length + " sizes (" + layer.axes.join(", ") +
           ") for " + config.kind + ", got " + given.length,
       );
     }
     layer.axes.forEach((axis, position) => {
-      sizes[axis] = positive("input shape " + axis, given[position]);
+      sizes[axis] = positive("input shape " + axis, given[position], "inputShape");
     });
     const kernel = layer.conv ? config.kernelSize : 1n;
     if (layer.conv && config.padding === "valid") {
       for (const axis of layer.axes.slice(2, -1)) {
         if (sizes[axis] < kernel) {
-          throw new Error(
+          throw fieldError(
+            "inputShape",
             "input shape " + axis + ": expected >= kernel_size " + kernel +
               " with padding 'valid', got " + sizes[axis],
           );
@@ -150,7 +165,7 @@
     if (config.returnState) parts.push("--return-state");
     if (config.merge !== NO_BIDIRECTIONAL) parts.push("--merge-mode", config.merge.toLowerCase());
     if (layer.conv) parts.push("--kernel-size", String(config.kernelSize), "--padding", config.padding);
-    parts.push("--input-shape", ...config.inputShape.trim().split(/[\s,]+/));
+    parts.push("--input-shape", ...sizeTokens(config.inputShape).map((size) => BigInt(size)));
     return parts.join(" ");
   }
 
@@ -165,28 +180,34 @@
     padding: byId("explorer-padding"),
   };
 
-  function show() {
+  // Recompute and redraw. `announce` (on a committed change, not on every keystroke) also
+  // updates the one-line status that screen readers read out.
+  function show(announce) {
     const layer = data.layers[controls.kind.value];
     byId("explorer-axes").textContent =
-      "(" + layer.axes.join(", ") + "), sizes separated by spaces";
+      "(" + layer.axes.join(", ") + "): sizes separated by spaces or commas";
     for (const element of document.querySelectorAll(".explorer-conv")) {
       element.hidden = !layer.conv;
     }
+    for (const control of Object.values(controls)) control.removeAttribute("aria-invalid");
     const error = byId("explorer-error");
+    let status;
     try {
       const config = {
         kind: controls.kind.value,
-        units: positive("units", controls.units.value),
+        units: positive("units", controls.units.value, "units"),
         returnSequences: controls.returnSequences.checked,
         returnState: controls.returnState.checked,
         merge: controls.merge.value,
         inputShape: controls.inputShape.value,
-        kernelSize: layer.conv ? positive("kernel_size", controls.kernelSize.value) : 1n,
+        kernelSize: layer.conv ? positive("kernel_size", controls.kernelSize.value, "kernelSize") : 1n,
         padding: controls.padding.value,
       };
       const result = explain(config);
       byId("explorer-result").textContent = resultText(config, result);
       byId("explorer-command").textContent = command(config, layer);
+      const tooBig = result.parameters > BigInt(data.max_weights);
+      byId("explorer-too-big").hidden = !tooBig;
       const links = byId("explorer-sections");
       links.replaceChildren();
       for (const topic of result.topics) {
@@ -199,11 +220,21 @@
         links.append(item);
       }
       error.textContent = "";
+      error.hidden = true;
       byId("explorer-output").hidden = false;
+      const count = result.named.length;
+      status = (result.container === "tensor" ? "Returns one tensor: " : "Returns a " +
+        result.container + " of " + count + ": ") +
+        result.named.map(([name, shape]) => name + " " + tupleText(shape)).join(", ") +
+        "; " + result.parameters.toLocaleString("en-US") + " parameters.";
     } catch (problem) {
       error.textContent = problem.message;
+      error.hidden = false;
+      if (problem.field) controls[problem.field].setAttribute("aria-invalid", "true");
       byId("explorer-output").hidden = true;
+      status = "Error: " + problem.message;
     }
+    if (announce) byId("explorer-status").textContent = status;
   }
 
   function start() {
@@ -215,17 +246,21 @@
         (merge === "None" ? "None" : "'" + merge + "'");
       controls.merge.add(new Option(label, merge));
     }
+    let axes = data.layers[controls.kind.value].axes.length;
     controls.kind.addEventListener("change", () => {
+      // A layer that reads another number of axes starts from its own default input shape.
       const layer = data.layers[controls.kind.value];
-      controls.inputShape.value = layer.default_input_shape.join(" ");
-      show();
+      if (layer.axes.length !== axes) {
+        controls.inputShape.value = layer.default_input_shape.join(" ");
+        axes = layer.axes.length;
+      }
     });
     const form = byId("explorer-form");
-    form.addEventListener("input", show);
-    form.addEventListener("change", show);
+    form.addEventListener("input", () => show(false));
+    form.addEventListener("change", () => show(true));
     form.addEventListener("submit", (event) => event.preventDefault());
     controls.inputShape.value = data.layers[controls.kind.value].default_input_shape.join(" ");
-    show();
+    show(false);
   }
 
   if (document.readyState === "loading") {

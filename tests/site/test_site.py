@@ -265,3 +265,38 @@ def test_an_answer_opens_with_a_click_and_its_output_shows(site):
         hidden_before, text = asyncio.run(open_first_answer(base))
     assert hidden_before
     assert "(2, 7, 5)" in text
+
+
+def _section_ids(html: str) -> set[str]:
+    return set(re.findall(r'<section id="([^"]+)"', html))
+
+
+def test_every_section_the_explorer_links_to_is_on_the_built_page(site):
+    """The page's script writes its links itself, so MyST does not translate them: each anchor
+    must be the id Sphinx gives the section (not MyST's slug, which has no target)."""
+    from rnn_lib import explorer
+
+    for page, anchor, _ in explorer.SECTIONS.values():
+        ids = _section_ids((site / f"{page}.html").read_text())
+        assert anchor in ids, f"{page}#{anchor}"
+    chapter = (site / "notebooks" / "01_outputs_vs_state.html").read_text()
+    assert "return_sequencestrue-the-output-at-every-step" not in _section_ids(chapter)
+
+
+@needs_chromium
+def test_the_explorer_reader_checks_fail_on_a_chatty_status_and_a_page_too_wide(site, tmp_path):
+    """A copy whose status is announced at every key and whose form keeps two columns on a
+    phone: the check reports both."""
+    from tools import explorer_check
+
+    copy = tmp_path / "html"
+    shutil.copytree(site, copy)
+    script = copy / "_static" / "explorer.js"
+    script.write_text(script.read_text().replace("if (announce)", "if (true)"))
+    page = copy / "book" / "explorer.html"
+    page.write_text(page.read_text().replace("grid-template-columns: minmax(0, 1fr); }", "}"))
+    problems = explorer_check.check_explorer(copy, configurations=[])
+    assert [problem.split(":")[0] for problem in problems] == [
+        "typing a shape announced 3 statuses",  # 1 sizes, 2 sizes, 3 sizes
+        "320 pixels wide",
+    ], problems
