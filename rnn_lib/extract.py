@@ -227,8 +227,13 @@ def gather_steps(outputs: Any, indices: Any) -> Any:
     ``call`` (TensorFlow backend). ``keras.ops.take_along_axis`` gives the
     same result but is hundreds of times slower on large outputs, because it
     broadcasts the indices to the full output shape (``make bench`` measures
-    both, in benchmarks/bench_extract.py).
+    both, in benchmarks/bench_extract.py). On another Keras backend (JAX), a tensor of that
+    backend is gathered with ``keras.ops.take_along_axis``, so that a model holding
+    :class:`rnn_lib.LastValidStep` runs, and loads from ``.keras``, there too.
     """
+    if keras.backend.backend() != "tensorflow" and not isinstance(outputs, (np.ndarray, tf.Tensor)):
+        steps = keras.ops.reshape(keras.ops.cast(indices, "int32"), (-1, 1, 1))  # (batch, 1, 1)
+        return keras.ops.take_along_axis(outputs, steps, axis=1)[:, 0]
     if not isinstance(indices, np.ndarray):
         indices = tf.cast(indices, "int32")  # (batch,)
     return tf.gather(outputs, indices, axis=1, batch_dims=1)
