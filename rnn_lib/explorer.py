@@ -274,16 +274,8 @@ class Explained:
     sections: tuple[str, ...]
 
     def __str__(self) -> str:
-        kind = (
-            "one tensor"
-            if self.container == "tensor"
-            else f"a {self.container} of {len(self.shapes)}"
-        )
-        width = max(len(name) for name in self.shapes)
-        rows = [f"  {name:<{width}}  {shape}" for name, shape in self.shapes.items()]
-        name, _, arguments = self.description.partition("(")
-        header = shapes._wrap(shapes._split_arguments(arguments), f"{name}(", indent=len(name) + 1)
-        return "\n".join([*header, f"returns {kind}:", *rows, f"parameters: {self.parameters:,}"])
+        table = shapes.returns_text(self.description, self.container, self.shapes)
+        return f"{table}\nparameters: {self.parameters:,}"
 
 
 def explain(
@@ -370,6 +362,28 @@ def explain(
         count,
         _topics(layer["conv"], return_sequences, return_state, merge_mode),
     )
+
+
+def cli_configuration(arguments: Sequence[str]) -> dict[str, Any]:
+    """The configuration ``python -m rnn_lib ARGUMENTS`` asks about, as :func:`explain`'s
+    keyword arguments (the CLI's defaults filled in: units 4, its default input shape, for a
+    ConvLSTM kernel 3 and ``padding="same"``). Bad arguments exit as the CLI does."""
+    from rnn_lib import cli
+
+    args = cli.build_parser().parse_args(list(arguments))
+    conv = args.layer in shapes.CONV_LSTM_KINDS
+    return {
+        "kind": args.layer,
+        "units": cli._units(args),
+        "input_shape": tuple(args.input_shape or cli.DEFAULT_INPUT_SHAPES[args.layer]),
+        "return_sequences": args.return_sequences,
+        "return_state": args.return_state,
+        "merge_mode": {None: "no Bidirectional", "none": "None"}.get(
+            args.merge_mode, args.merge_mode
+        ),
+        "kernel_size": (args.kernel_size or 3) if conv else 3,
+        "padding": (args.padding or "same") if conv else "same",
+    }
 
 
 def _description(

@@ -351,15 +351,22 @@ class NamedOutputs(Mapping[str, np.ndarray]):
         return f"{self.container} of {len(self)}: {parts}"
 
     def __str__(self) -> str:
-        kind = "one tensor" if self.container == "tensor" else f"a {self.container} of {len(self)}"
-        width = max(len(name) for name in self.names)
-        rows = [f"  {name:<{width}}  {shape}" for name, shape in self.shapes.items()]
-        name, _, arguments = self.description.partition("(")
-        header = _wrap(_split_arguments(arguments), f"{name}(", indent=len(name) + 1)
-        return "\n".join([*header, f"returns {kind}:", *rows])
+        return returns_text(self.description, self.container, self.shapes)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython display
         printer.text(str(self))
+
+
+def returns_text(description: str, container: str, shapes: Mapping[str, tuple[int, ...]]) -> str:
+    """The table ``str(NamedOutputs)`` prints (and ``python -m rnn_lib``): the description,
+    wrapped between arguments, then ``returns one tensor:`` or ``returns a tuple of N:`` and a
+    row per name. Shared with ``rnn_lib.explorer``, which computes it without Keras."""
+    kind = "one tensor" if container == "tensor" else f"a {container} of {len(shapes)}"
+    width = max(len(name) for name in shapes)
+    rows = [f"  {name:<{width}}  {shape}" for name, shape in shapes.items()]
+    name, _, arguments = description.partition("(")
+    header = _wrap(_split_arguments(arguments), f"{name}(", indent=len(name) + 1)
+    return "\n".join([*header, f"returns {kind}:", *rows])
 
 
 def run_named(layer: Any, inputs: Any, **call_kwargs: Any) -> NamedOutputs:

@@ -138,20 +138,7 @@ def test_a_changed_rule_is_caught(data):
     ],
 )
 def test_the_text_is_what_the_command_line_prints(data, arguments, capsys):
-    args = cli.build_parser().parse_args(arguments)
-    kind = args.layer
-    conv = kind in shapes.CONV_LSTM_KINDS
-    explained = explorer.explain(
-        data,
-        kind,
-        args.units,
-        args.input_shape or cli.DEFAULT_INPUT_SHAPES[kind],
-        return_sequences=args.return_sequences,
-        return_state=args.return_state,
-        merge_mode={None: "no Bidirectional", "none": "None"}.get(args.merge_mode, args.merge_mode),
-        kernel_size=(args.kernel_size or 3) if conv else 3,
-        padding=(args.padding or "same") if conv else "same",
-    )
+    explained = explorer.explain(data, **explorer.cli_configuration(arguments))
     assert cli.main(arguments) == 0
     assert str(explained) + "\n" == capsys.readouterr().out
 

@@ -74,34 +74,32 @@ def command_line_output(arguments: list[str]) -> str:
 
 def _page_command(arguments: list[str]) -> str:
     """The command the page prints for ``arguments``: conv options and input shape explicit."""
-    from rnn_lib import cli, shapes
+    from rnn_lib import explorer, shapes
 
-    args = cli.build_parser().parse_args(arguments)
-    parts = ["python -m rnn_lib", args.layer, "--units", str(args.units)]
-    parts += ["--return-sequences"] * args.return_sequences + ["--return-state"] * args.return_state
-    if args.merge_mode is not None:
-        parts += ["--merge-mode", args.merge_mode]
-    if args.layer in shapes.CONV_LSTM_KINDS:
-        parts += ["--kernel-size", str(args.kernel_size or 3), "--padding", args.padding or "same"]
-    shape = args.input_shape or cli.DEFAULT_INPUT_SHAPES[args.layer]
-    return " ".join([*parts, "--input-shape", *map(str, shape)])
+    config = explorer.cli_configuration(arguments)
+    parts = ["python -m rnn_lib", config["kind"], "--units", str(config["units"])]
+    parts += ["--return-sequences"] * config["return_sequences"]
+    parts += ["--return-state"] * config["return_state"]
+    if config["merge_mode"] != "no Bidirectional":
+        parts += ["--merge-mode", config["merge_mode"].lower()]
+    if config["kind"] in shapes.CONV_LSTM_KINDS:
+        parts += ["--kernel-size", str(config["kernel_size"]), "--padding", config["padding"]]
+    return " ".join([*parts, "--input-shape", *map(str, config["input_shape"])])
 
 
 async def _fill(page: Any, arguments: list[str]) -> None:
-    from rnn_lib import cli, shapes
+    from rnn_lib import explorer, shapes
 
-    args = cli.build_parser().parse_args(arguments)
-    await page.select_option("#explorer-layer", args.layer)
-    await page.fill("#explorer-units", str(args.units))
-    await page.set_checked("#explorer-return-sequences", args.return_sequences)
-    await page.set_checked("#explorer-return-state", args.return_state)
-    merge = {None: "no Bidirectional", "none": "None"}.get(args.merge_mode, args.merge_mode)
-    await page.select_option("#explorer-merge", merge)
-    shape = args.input_shape or cli.DEFAULT_INPUT_SHAPES[args.layer]
-    await page.fill("#explorer-input-shape", " ".join(map(str, shape)))
-    if args.layer in shapes.CONV_LSTM_KINDS:
-        await page.fill("#explorer-kernel-size", str(args.kernel_size or 3))
-        await page.select_option("#explorer-padding", args.padding or "same")
+    config = explorer.cli_configuration(arguments)
+    await page.select_option("#explorer-layer", config["kind"])
+    await page.fill("#explorer-units", str(config["units"]))
+    await page.set_checked("#explorer-return-sequences", config["return_sequences"])
+    await page.set_checked("#explorer-return-state", config["return_state"])
+    await page.select_option("#explorer-merge", config["merge_mode"])
+    await page.fill("#explorer-input-shape", " ".join(map(str, config["input_shape"])))
+    if config["kind"] in shapes.CONV_LSTM_KINDS:
+        await page.fill("#explorer-kernel-size", str(config["kernel_size"]))
+        await page.select_option("#explorer-padding", config["padding"])
 
 
 async def _shown(page: Any) -> tuple[str, str, str]:
