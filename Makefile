@@ -8,6 +8,7 @@
 #   make bench     timing report (make test vs its floor, notebooks, book, rnn_lib) -> _build/bench.md
 #   make reference regenerate book/shape_reference.md from real Keras runs
 #   make explorer  regenerate the shape explorer page's rules (book/_static/explorer-data.js)
+#   make backends  regenerate book/backends.md: the book's facts on TensorFlow and on JAX
 #   make verification  regenerate book/verification.md from the project's files
 #   make reliability  nbval 5x in a row, with oneDNN on, and offline (not in make test)
 #
@@ -24,7 +25,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: help book test refresh lab lock clean bench reference explorer reliability verification
+.PHONY: help book test refresh lab lock clean bench reference explorer backends reliability verification
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -84,6 +85,11 @@ reference: $(INSTALLED)
 
 explorer: $(INSTALLED)
 	$(BIN)/python -m rnn_lib.explorer > book/_static/explorer-data.js
+
+# Written to a temporary file first: a failed run leaves the committed page as it was.
+backends: $(INSTALLED)
+	$(BIN)/python -m rnn_lib.backends --page > book/backends.md.new
+	mv book/backends.md.new book/backends.md
 
 bench: $(INSTALLED)
 	$(BIN)/python -m tools.bench_report

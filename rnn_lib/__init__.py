@@ -23,15 +23,17 @@ Modules (one concern each):
 from rnn_lib.runtime import (
     captured_warnings,
     error_line,
+    import_keras_quietly,
     import_tensorflow_quietly,
+    keras_backend_name,
     setup_notebook,
     version_table,
     versions,
 )
 
-import_tensorflow_quietly()
+import_keras_quietly()
 
-# After the quiet TensorFlow import:
+# After the quiet TensorFlow import (on the TensorFlow backend):
 from rnn_lib.cells import StatesEveryStep, states_over_time  # noqa: E402
 from rnn_lib.data import (  # noqa: E402
     PaddedBatch,
@@ -131,8 +133,10 @@ __all__ = [
     "first_valid_indices",
     "greedy_decode",
     "gru_internals",
+    "import_keras_quietly",
     "import_tensorflow_quietly",
     "input_axes",
+    "keras_backend_name",
     "keras_gru_to_tf1",
     "keras_lstm_to_tf1",
     "last_valid_indices",

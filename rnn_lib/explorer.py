@@ -37,9 +37,9 @@ from itertools import product
 from typing import Any
 
 from rnn_lib import _checks, shapes
-from rnn_lib.runtime import import_tensorflow_quietly
+from rnn_lib.runtime import import_keras_quietly
 
-import_tensorflow_quietly()
+import_keras_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [

@@ -41,14 +41,15 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
 
 from rnn_lib import _checks
-from rnn_lib.runtime import import_tensorflow_quietly
+from rnn_lib.runtime import import_keras_quietly
 
-tf = import_tensorflow_quietly()
+import_keras_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [
@@ -216,7 +217,7 @@ def last_valid_step(
         array = _check_mask(mask, (batch, timesteps))
         indices = last_valid_indices(mask=array[:, ::-1] if go_backwards else array)
     taken = gather_steps(outputs, indices.astype(np.int32))
-    return taken.numpy() if is_numpy else taken
+    return keras.ops.convert_to_numpy(taken) if is_numpy else taken
 
 
 def gather_steps(outputs: Any, indices: Any) -> Any:
@@ -231,7 +232,10 @@ def gather_steps(outputs: Any, indices: Any) -> Any:
     backend is gathered with ``keras.ops.take_along_axis``, so that a model holding
     :class:`rnn_lib.LastValidStep` runs, and loads from ``.keras``, there too.
     """
-    if keras.backend.backend() != "tensorflow" and not isinstance(outputs, (np.ndarray, tf.Tensor)):
+    tf = sys.modules.get("tensorflow")  # imported on the TensorFlow backend (may be elsewhere)
+    if tf is None or (
+        keras.backend.backend() != "tensorflow" and not isinstance(outputs, (np.ndarray, tf.Tensor))
+    ):
         steps = keras.ops.reshape(keras.ops.cast(indices, "int32"), (-1, 1, 1))  # (batch, 1, 1)
         return keras.ops.take_along_axis(outputs, steps, axis=1)[:, 0]
     if not isinstance(indices, np.ndarray):

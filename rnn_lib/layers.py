@@ -55,9 +55,9 @@ from __future__ import annotations
 from typing import Any
 
 from rnn_lib.extract import gather_steps
-from rnn_lib.runtime import import_tensorflow_quietly
+from rnn_lib.runtime import import_keras_quietly
 
-import_tensorflow_quietly()
+import_keras_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 from keras import ops  # noqa: E402
 

@@ -7,6 +7,7 @@ care every chapter would open with log spam, and nbval would see a
 ``stderr`` output that it cannot reproduce under pytest.
 
 This module is the one place that prevents it. ``import rnn_lib`` calls
+:func:`import_keras_quietly`, which on the TensorFlow backend (the default) calls
 :func:`import_tensorflow_quietly` before anything else imports TensorFlow:
 
 1. it sets ``TF_CPP_MIN_LOG_LEVEL=3`` and ``TF_ENABLE_ONEDNN_OPTS=0``
@@ -21,6 +22,7 @@ This module is the one place that prevents it. ``import rnn_lib`` calls
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -37,8 +39,10 @@ __all__ = [
     "RETRACING_NOTE",
     "captured_warnings",
     "error_line",
+    "import_keras_quietly",
     "import_tensorflow_quietly",
     "is_startup_noise",
+    "keras_backend_name",
     "setup_notebook",
     "startup_lines_dropped",
     "version_table",
@@ -104,6 +108,39 @@ def import_tensorflow_quietly() -> ModuleType:
     if kept:
         print("\n".join(kept), file=sys.stderr)
     return tensorflow
+
+
+def keras_backend_name() -> str:
+    """The backend ``import keras`` uses (or used): ``"tensorflow"``, ``"jax"``, ...
+
+    Once ``keras`` is imported, the one it runs on. Before, what Keras will read: the
+    ``KERAS_BACKEND`` environment variable, else ``"backend"`` in ``keras.json`` (in
+    ``$KERAS_HOME``, default ``~/.keras``), else ``"tensorflow"``.
+    """
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    try:
+        with open(os.path.join(home, "keras.json")) as file:
+            backend = json.load(file).get("backend")
+    except (OSError, ValueError, AttributeError):
+        backend = None
+    return backend if isinstance(backend, str) and backend else "tensorflow"
+
+
+def import_keras_quietly() -> ModuleType:
+    """Import and return ``keras``; on the TensorFlow backend, TensorFlow quietly first.
+
+    On another backend (``KERAS_BACKEND=jax``) TensorFlow is not imported at all: Keras
+    does not need it there, and importing it costs several seconds.
+    """
+    if keras_backend_name() == "tensorflow":
+        import_tensorflow_quietly()
+    import keras
+
+    return keras
 
 
 def startup_lines_dropped() -> tuple[str, ...]:

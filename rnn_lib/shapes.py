@@ -49,9 +49,9 @@ from typing import Any
 import numpy as np
 
 from rnn_lib import _checks
-from rnn_lib.runtime import import_tensorflow_quietly
+from rnn_lib.runtime import import_keras_quietly
 
-import_tensorflow_quietly()
+import_keras_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [

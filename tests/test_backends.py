@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import difflib
 import importlib.metadata
-import os
 import re
 
 import keras
@@ -21,16 +20,9 @@ from rnn_lib import backends
 from tests.conftest import ROOT
 from tests.test_book import _heading_anchors
 
-# Issue 21 is in progress: the two processes cost about 40 s of CPU, more than `make test`'s
-# budget leaves, so this file runs on request only until that cost is cut (no TensorFlow
-# import in the JAX process, compiled facts):  RNN_LIB_BACKENDS=1 pytest tests/test_backends.py
-pytestmark = [
-    pytest.mark.slow,  # two processes of ~15-20 s CPU each, side by side
-    pytest.mark.skipif(
-        os.environ.get("RNN_LIB_BACKENDS") != "1",
-        reason="the TensorFlow/JAX fact suite runs on request: RNN_LIB_BACKENDS=1 (issue 21)",
-    ),
-]
+# Two processes of ~14 s CPU each, side by side: the file starts first (tests/conftest.py).
+pytestmark = pytest.mark.slow
+
 
 PAGE = ROOT / "book" / "backends.md"
 
@@ -81,6 +73,15 @@ def test_every_fact_is_observed_on_each_backend_in_its_own_process(documents):
         assert list(document["facts"]) == list(backends.FACTS)
         assert document["versions"]["keras"] == keras.__version__
     assert documents["jax"]["versions"]["jax"] == importlib.metadata.version("jax")
+
+
+def test_the_jax_process_runs_without_tensorflow(documents):
+    """As on a machine with JAX only: no fact, and nothing Keras does there, imports it."""
+    assert documents["tensorflow"]["tensorflow imported"] is True
+    assert documents["jax"]["tensorflow imported"] is False
+    command, environment = backends._command("jax", None, compiled=False)
+    assert environment["KERAS_BACKEND"] == "jax"
+    assert "sys.modules['tensorflow'] = None" in command[-1]
 
 
 def test_every_fact_links_to_a_section_that_exists():
