@@ -1159,6 +1159,15 @@ def _check_backend(backend: Any) -> str:
     return backend
 
 
+def _imports_tensorflow() -> bool:
+    """Whether ``import tensorflow`` succeeds in this process (not in the JAX one: see _command)."""
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata
 
@@ -1209,7 +1218,7 @@ def document(
         peer = _check_backend(peer)
         save_portable(exchange, backend)
     result["facts"] = observe(compiled=compiled)
-    result["tensorflow imported"] = sys.modules.get("tensorflow") is not None
+    result["imports tensorflow"] = _imports_tensorflow()
     if exchange is not None:
         _wait_for(Path(exchange) / f"{peer}.ready", timeout)
         result["portability"] = load_and_compare(exchange, peer)

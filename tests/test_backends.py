@@ -19,6 +19,7 @@ import pytest
 from rnn_lib import backends
 from tests.conftest import ROOT
 from tests.test_book import _heading_anchors
+from tests.test_claims import stated_in
 
 # Two processes of ~14 s CPU each, side by side: the file starts first (tests/conftest.py).
 pytestmark = pytest.mark.slow
@@ -76,12 +77,9 @@ def test_every_fact_is_observed_on_each_backend_in_its_own_process(documents):
 
 
 def test_the_jax_process_runs_without_tensorflow(documents):
-    """As on a machine with JAX only: no fact, and nothing Keras does there, imports it."""
-    assert documents["tensorflow"]["tensorflow imported"] is True
-    assert documents["jax"]["tensorflow imported"] is False
-    command, environment = backends._command("jax", None, compiled=False)
-    assert environment["KERAS_BACKEND"] == "jax"
-    assert "sys.modules['tensorflow'] = None" in command[-1]
+    """As on a machine with JAX only, where `import tensorflow` fails: so no fact can use it."""
+    assert documents["tensorflow"]["imports tensorflow"] is True
+    assert documents["jax"]["imports tensorflow"] is False
 
 
 def test_every_fact_links_to_a_section_that_exists():
@@ -166,6 +164,68 @@ def test_the_step_codes_see_a_changed_step():
     assert backends._codes(sequence, mask) == "vvvr? ?0vvv"
     start = np.full((2, 3), 7.0, "float32")
     assert backends._codes(sequence, mask, start=start) == "vvvr? s0vvv"
+
+
+# ----- the general claims about the two backends (book/misconceptions.md) -----
+
+MISCONCEPTIONS = "book/misconceptions.md"
+LAYERS = ("SimpleRNN", "GRU", "LSTM")
+
+
+def _same(documents, fact_id: str) -> bool:
+    return documents["tensorflow"]["facts"][fact_id] == documents["jax"]["facts"][fact_id]
+
+
+@stated_in(MISCONCEPTIONS)
+def test_what_a_call_returns_and_the_weights_are_the_same_on_both_backends(documents):
+    """What a call returns (its container, names and shapes), the weight shapes and the parameter counts are the same on TensorFlow and JAX."""
+    ids = [
+        fact_id
+        for fact_id in backends.FACTS
+        if fact_id.startswith(("returns ", "return_state order ", "weights ", "parameters "))
+    ]
+    assert len(ids) == 94 + 3 + 4 + 1
+    assert [fact_id for fact_id in ids if not _same(documents, fact_id)] == []
+    planted = copy.deepcopy(documents)
+    planted["jax"]["facts"]["weights LSTM"]["count_params"] = 111
+    assert not _same(planted, "weights LSTM")
+
+
+@stated_in(MISCONCEPTIONS)
+def test_on_jax_masked_steps_before_the_first_valid_one_hold_the_initial_state(documents):
+    """On JAX, a masked step before a row's first valid step holds the initial state instead of zeros, and a row with no valid step returns the initial state as its output."""
+    for kind in LAYERS:
+        pre = f"masked steps pre from initial_state {kind}"
+        # post rows, then pre rows of lengths 5, 3, 2: `s` the initial state, `0` zeros
+        assert documents["tensorflow"]["facts"][pre] == "vvvvv 00vvv 000vv"
+        assert documents["jax"]["facts"][pre] == "vvvvv ssvvv sssvv"
+        from_zeros = f"masked steps pre {kind}"  # starting from zeros, the same on both
+        assert _same(documents, from_zeros)
+        default = f"default output with a mask {kind}"  # the last row has no valid step
+        assert documents["tensorflow"]["facts"][default] == "h h h h h h 0"
+        assert documents["jax"]["facts"][default] == "h h h h h h h"
+
+
+@stated_in(MISCONCEPTIONS)
+def test_on_jax_unroll_ignores_zero_output_for_mask(documents):
+    """On JAX, `unroll=True` ignores `zero_output_for_mask`: a masked step after a valid one repeats the last output instead of being zeros."""
+    for kind in LAYERS:
+        facts = {backend: document["facts"] for backend, document in documents.items()}
+        unrolled = f"zero_output_for_mask unroll {kind}"
+        assert facts["jax"][unrolled] == facts["jax"][f"masked steps post {kind}"]
+        assert "r" in facts["jax"][unrolled] and "0" not in facts["jax"][unrolled]
+        assert (
+            facts["tensorflow"][unrolled]
+            == facts["tensorflow"][f"zero_output_for_mask post {kind}"]
+        )
+
+
+@stated_in(MISCONCEPTIONS)
+def test_on_jax_predict_refuses_a_short_last_batch(documents):
+    """On JAX, `predict` refuses a stateful model's short last batch with a `ValueError`."""
+    fact_id = "stateful predict, last batch of one row"
+    assert documents["tensorflow"]["facts"][fact_id] == 12  # 10 rows in, 12 out
+    assert documents["jax"]["facts"][fact_id].startswith("raises ValueError: ")
 
 
 # ----- portability -----

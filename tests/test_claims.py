@@ -1126,13 +1126,14 @@ def _normalize(text: str) -> str:
 
 
 def claim_tests() -> list:
-    """Every claim test, here and in `test_claims_masks.py` (split off so that the two long
-    files run on different pytest-xdist workers)."""
-    from tests import test_claims_masks
+    """Every claim test, here, in `test_claims_masks.py` (split off so that the two long
+    files run on different pytest-xdist workers) and in `test_backends.py` (the claims about
+    TensorFlow and JAX, read off the two backends' documents)."""
+    from tests import test_backends, test_claims_masks
 
     return [
         value
-        for module in (sys.modules[__name__], test_claims_masks)
+        for module in (sys.modules[__name__], test_claims_masks, test_backends)
         for name, value in vars(module).items()
         if name.startswith("test_") and hasattr(value, "pages")
     ]

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 
@@ -305,3 +306,39 @@ def test_setup_notebook_drops_the_retracing_note_and_keeps_other_warnings():
     messages = _tensorflow_log_while_retracing()
     assert not any(runtime.RETRACING_NOTE in message for message in messages)
     assert any("an unrelated TensorFlow warning" in message for message in messages)
+
+
+# ----- the Keras backend: TensorFlow is imported on its own backend only -----
+
+
+def _backend_name_in_a_new_process(tmp_path, environment: dict[str, str]) -> str:
+    """keras_backend_name() before Keras is imported, in a process with only ``environment``."""
+    code = "from rnn_lib.runtime import keras_backend_name; print(keras_backend_name())"
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **environment}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+def test_the_backend_name_is_read_as_keras_reads_it(tmp_path):
+    home = tmp_path / "keras_home"
+    home.mkdir()
+    assert _backend_name_in_a_new_process(tmp_path, {}) == "tensorflow"  # Keras' default
+    (home / "keras.json").write_text('{"backend": "jax"}')
+    assert _backend_name_in_a_new_process(tmp_path, {"KERAS_HOME": str(home)}) == "jax"
+    environment = {"KERAS_HOME": str(home), "KERAS_BACKEND": "tensorflow"}
+    assert _backend_name_in_a_new_process(tmp_path, environment) == "tensorflow"  # env first
+    (home / "keras.json").write_text("{not json")
+    assert _backend_name_in_a_new_process(tmp_path, {"KERAS_HOME": str(home)}) == "tensorflow"
+    assert runtime.keras_backend_name() == keras.backend.backend()  # once Keras is imported
+
+
+def test_import_rnn_lib_on_jax_does_not_import_tensorflow():
+    """(On TensorFlow, test_import_rnn_lib_writes_nothing_to_stderr... imports it quietly.)"""
+    code = "import sys, rnn_lib; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))"
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "['keras']", result.stderr[-2000:]
