@@ -48,6 +48,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -435,8 +436,10 @@ for _kind in KINDS:
         "2; pre 5, 3, 2; no valid step), is the default output `h` (`h`) or zeros (`0`)?",
         _where(_C01, "when-the-last-output-is-not-h", "01 Outputs vs state"),
     )
-    def _default_output(kind=_kind, zero_output_for_mask=False):
-        layer = _layer(kind, return_state=True, zero_output_for_mask=zero_output_for_mask)
+    def _default_output(kind=_kind, zero_output_for_mask=False, unroll=False):
+        layer = _layer(
+            kind, return_state=True, zero_output_for_mask=zero_output_for_mask, unroll=unroll
+        )
         output, h, *_ = _numpy(layer(_inputs(), mask=MASK, initial_state=_start(kind, len(MASK))))
         letters = []
         for row in range(len(MASK)):
@@ -452,6 +455,13 @@ for _kind in KINDS:
         "The same with `zero_output_for_mask=True`",
         _where(_C02, "zero_output_for_masktrue", "02 Padding and masking"),
     )(functools.partial(_default_output, _kind, True))
+
+    _fact(
+        f"default output with a mask unroll {_kind}",
+        "Outputs and state",
+        "The same with `unroll=True`",
+        _where(_C01, "when-the-last-output-is-not-h", "01 Outputs vs state"),
+    )(functools.partial(_default_output, _kind, False, True))
 
     @_fact(
         f"go_backwards {_kind}",
@@ -513,10 +523,26 @@ for _kind in KINDS:
         "valid one",
         _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
     )
-    def _masked_pre_start(kind=_kind):
-        sequence = _masked(kind, start=0.5)[0]
+    def _masked_pre_start(kind=_kind, unroll=False, zero_output_for_mask=False):
+        options = {"unroll": unroll, "zero_output_for_mask": zero_output_for_mask}
+        options = {name: value for name, value in options.items() if value}  # one cache key
+        sequence = _masked(kind, start=0.5, **options)[0]
         start = _start(kind, len(MASK))[0]
         return _codes(sequence[PRE], MASK[PRE], start=start[PRE])
+
+    _fact(
+        f"masked steps pre from initial_state unroll {_kind}",
+        "Masks",
+        "The same with `unroll=True`",
+        _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
+    )(functools.partial(_masked_pre_start, _kind, True))
+
+    _fact(
+        f"masked steps pre from initial_state zero_output_for_mask {_kind}",
+        "Masks",
+        "The same with `zero_output_for_mask=True` (the loop)",
+        _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
+    )(functools.partial(_masked_pre_start, _kind, False, True))
 
     @_fact(
         f"state with a mask is the row alone {_kind}",
@@ -923,20 +949,49 @@ def _model_reset_states() -> bool:
 
 
 @_fact(
-    "stateful predict, last batch of one row",
+    "stateful short last batch",
     "Stateful and chunks",
-    "A model with `LSTM(stateful=True)` on batches of 3, `predict` on 10 rows: rows returned",
+    "A model with `LSTM(stateful=True)` on batches of 3, given 10 rows (a last batch of 1) or "
+    "11 (a last batch of 2): rows `predict` returns, or what it raises; then `evaluate` and "
+    "`fit` on 10 rows (a new model for each call)",
     _where(
         _C09, "whole-batches-only-a-smaller-last-batch-is-not-refused", "09 Stateful and chunks"
     ),
 )
-def _stateful_predict() -> int | str:
-    inputs = keras.Input(batch_shape=(BATCH, TIME, FEATURES))
-    outputs = _layer("LSTM", batch=BATCH, stateful=True)(inputs)
-    model = keras.Model(inputs, outputs)
-    rows = np.random.default_rng(4).normal(size=(10, TIME, FEATURES)).astype("float32")
+def _stateful_short_batch() -> dict[str, int | str]:
+    rng = np.random.default_rng(4)
+    rows = rng.normal(size=(11, TIME, FEATURES)).astype("float32")
+    targets = np.zeros((11, UNITS), "float32")
+
+    def model() -> keras.Model:
+        inputs = keras.Input(batch_shape=(BATCH, TIME, FEATURES))
+        built = keras.Model(inputs, _layer("LSTM", batch=BATCH, stateful=True)(inputs))
+        built.compile(optimizer="sgd", loss="mse")
+        return built
+
+    calls = {
+        "predict, 10 rows": lambda: model().predict(rows[:10], batch_size=BATCH, verbose=0),
+        "predict, 11 rows": lambda: model().predict(rows, batch_size=BATCH, verbose=0),
+        "evaluate, 10 rows": lambda: model().evaluate(
+            rows[:10], targets[:10], batch_size=BATCH, verbose=0
+        ),
+        "fit, 10 rows": lambda: model().fit(
+            rows[:10], targets[:10], batch_size=BATCH, verbose=0, shuffle=False
+        ),
+    }
+    observed: dict[str, int | str] = {}
     with _compiled():
-        return int(model.predict(rows, batch_size=BATCH, verbose=0).shape[0])
+        for name, call in calls.items():
+            try:
+                result = call()
+            except Exception as error:  # what is raised is the observation
+                observed[name] = f"raises {type(error).__name__}"
+                continue
+            if name.startswith("predict"):
+                observed[name] = f"{len(result)} rows"
+            else:
+                observed[name] = "runs"
+    return observed
 
 
 # ----- a decoder handed states; cells and options (chapters 10, 12) -----
@@ -947,26 +1002,50 @@ for _kind in KINDS:
         f"too many states {_kind}",
         "Cells and options",
         f"`{_kind}(return_sequences=True)` called with one more `initial_state` than its cell "
-        "keeps",
+        "keeps, without a mask",
         _where(
             "10_encoder_decoder_beyond_one_layer",
             "a-bidirectional-encoder-and-a-one-direction-decoder",
             "10 Encoder-decoder",
         ),
     )
-    def _too_many_states(kind=_kind):
+    def _too_many_states(kind=_kind, masked=False, unroll=False):
         keeps = 2 if kind == "LSTM" else 1
         rng = np.random.default_rng(2)
         states = [rng.normal(size=(len(MASK), UNITS)).astype("float32") for _ in range(keeps + 1)]
-        layer = _layer(kind, return_sequences=True)
-        inputs = _inputs(np.ones_like(MASK))
+        layer = _layer(kind, return_sequences=True, unroll=unroll)
+        inputs = _inputs(MASK if masked else np.ones_like(MASK))
+        mask = MASK if masked else None
         try:
             with _compiled():  # as a user's call runs: op by op, JAX would not check the states
-                handed = keras.ops.convert_to_numpy(layer(inputs, initial_state=states))
+                handed = layer(inputs, mask=mask, initial_state=states)
+                handed = keras.ops.convert_to_numpy(handed)
         except Exception as error:  # what is raised is the observation
             return f"raises {type(error).__name__}"
-        own = keras.ops.convert_to_numpy(layer(inputs, initial_state=states[:keeps]))
+        own = keras.ops.convert_to_numpy(layer(inputs, mask=mask, initial_state=states[:keeps]))
         return "ignores the extra state" if _close(handed, own) else "uses the extra state"
+
+    _fact(
+        f"too many states masked {_kind}",
+        "Cells and options",
+        "The same with a mask",
+        _where(
+            "10_encoder_decoder_beyond_one_layer",
+            "a-bidirectional-encoder-and-a-one-direction-decoder",
+            "10 Encoder-decoder",
+        ),
+    )(functools.partial(_too_many_states, _kind, True))
+
+    _fact(
+        f"too many states unroll {_kind}",
+        "Cells and options",
+        "The same with `unroll=True`, without a mask",
+        _where(
+            "10_encoder_decoder_beyond_one_layer",
+            "a-bidirectional-encoder-and-a-one-direction-decoder",
+            "10 Encoder-decoder",
+        ),
+    )(functools.partial(_too_many_states, _kind, False, True))
 
     @_fact(
         f"cell in RNN {_kind}",
@@ -992,6 +1071,19 @@ for _kind in KINDS:
     def _unrolled(kind=_kind):
         unrolled = _masked(kind, unroll=True)
         return all(_close(a, b) for a, b in zip(unrolled, _masked(kind), strict=True))
+
+    @_fact(
+        f"unroll equals loop from initial_state {_kind}",
+        "Cells and options",
+        "The same from `initial_state` 0.5: is the sequence the same? the states?",
+        _where(_C12, "unrolltrue", "12 Cells and options"),
+    )
+    def _unrolled_from_start(kind=_kind):
+        unrolled, looped = _masked(kind, start=0.5, unroll=True), _masked(kind, start=0.5)
+        return {
+            "sequence": _close(unrolled[0], looped[0]),
+            "states": all(_close(a, b) for a, b in zip(unrolled[1:], looped[1:], strict=True)),
+        }
 
 
 def _structure(value: Any) -> str:
@@ -1371,23 +1463,30 @@ def _cell(value: Any) -> str:
 _PAGE_INTRO = """\
 # Backends: TensorFlow and JAX
 
-Keras 3 runs on TensorFlow, JAX or PyTorch. This book runs on TensorFlow; does what it says
-hold on JAX? Each fact the book states about Keras' recurrent layers is checked here on both
-backends, by the same small check on toy inputs (`rnn_lib.backends`: `keras`, `keras.ops`
-and NumPy only), and the value each one observed is printed side by side. Where they
-differ, the last column says **differs**.
+Keras 3 runs on several backends: TensorFlow, JAX and PyTorch (and NumPy or OpenVINO, for
+inference only). This book runs on TensorFlow; does what it says hold on JAX? Each fact the
+book states about Keras' recurrent layers is checked here on both backends, by the same small
+check on toy inputs (`rnn_lib.backends`: `keras`, `keras.ops` and NumPy only), and the value
+each one observed is printed side by side. Where they differ, the last column says
+**differs**.
 
 Run with Keras {keras}: TensorFlow {tensorflow}; JAX {jax} (jaxlib {jaxlib}), on CPU. Each
 backend runs in its own process (`KERAS_BACKEND` is read once, when `keras` is imported),
-the JAX one as on a machine without TensorFlow (`import tensorflow` fails there). Inputs are
-batches of 5 steps of 2 features, post- or pre-padded rows of lengths 5, 3 and 2 with a
-mask, and layers have `units=4` with seeded weights. On JAX the facts run op by op
-(`jax.disable_jit()`: the same Keras code, not compiled for every call), except those whose
-outcome may be an error, and the portability check's `predict`: these run compiled, as a
-user's call does.
+the JAX one as on a machine without TensorFlow (`import tensorflow` fails there). The inputs
+are 7 rows of 5 steps of 2 features with a mask: rows of lengths 5, 3 and 2 post-padded, the
+same three pre-padded, and a row with no valid step. Layers have `units=4` and one seeded set
+of weights per layer type, shared by every fact; a starting state, where a fact names one, is
+`initial_state` 0.5 in every row. On JAX the facts run op by op (`jax.disable_jit()`: the same
+Keras code, not compiled for every call), except those whose outcome may be an error, and the
+portability check's `predict`: these run compiled, as a user's call does.
 
-This page is generated by `python -m rnn_lib.backends --page`, and `make test` fails if it
-differs from what the code observes now. Nothing here is typed by hand.
+Masked steps are shown as one letter per step, rows separated by spaces, in the order Keras
+returns the steps (for `go_backwards=True`, the order the layer reads them, reversed in time):
+`v` a valid step (equal to the row run alone where the fact says so), `r` the same as the step
+before, `s` the initial `h`, `0` zeros, `x` not zeros, `?` anything else.
+
+This page is generated by `python -m rnn_lib.backends --page` (`make backends`), and `make test`
+fails if it differs from what the code observes now. Nothing here is typed by hand.
 
 **{count} of {total} facts differ**{listing}
 """
@@ -1402,6 +1501,11 @@ loaded on the other backend (once `rnn_lib` is imported) and run on the same row
 """
 
 
+def _anchor(heading: str) -> str:
+    """The id Sphinx (MyST) gives a heading: lower case, words joined by hyphens."""
+    return "-".join(re.sub(r"[^\w\s-]", "", heading.lower()).split())
+
+
 def render_page(documents: Mapping[str, dict[str, Any]]) -> str:
     """The page "Backends: TensorFlow and JAX" (Markdown) from one document per backend.
 
@@ -1411,9 +1515,16 @@ def render_page(documents: Mapping[str, dict[str, Any]]) -> str:
     documents = _check_documents(documents)
     versions = {k: v for doc in documents.values() for k, v in doc.get("versions", {}).items()}
     differing = differences(documents)
-    listing = ":" if differing else "."
+    listing = "."
     if differing:
-        listing += "\n\n" + "\n".join(f"- {fact_id}" for fact_id in differing)
+        groups = {}
+        for fact_id in differing:
+            group = FACTS[fact_id].group if fact_id in FACTS else "(not a fact)"
+            groups[group] = groups.get(group, 0) + 1
+        listing = ", in " + ", ".join(
+            f"[{group}](#{_anchor(group)}) ({count})" for group, count in groups.items()
+        )
+        listing += ":\n\n" + "\n".join(f"- `{fact_id}`" for fact_id in differing)
     lines = [
         _PAGE_INTRO.format(
             keras=versions.get("keras", "?"),
@@ -1447,7 +1558,7 @@ def render_page(documents: Mapping[str, dict[str, Any]]) -> str:
         lines.append("")
     lines += [
         _PORTABILITY_INTRO,
-        "| saved on | loaded on | outputs | np.allclose | max abs difference |",
+        "| saved on | loaded on | output shapes | np.allclose | max abs difference |",
         "| --- | --- | --- | --- | --- |",
     ]
     for doc in documents.values():

@@ -64,7 +64,8 @@ def test_a_planted_difference_is_marked_and_fails_the_comparison(documents):
     page = backends.render_page(planted)
     assert fact_id in backends.differences(planted)
     assert _row(page, fact_id).endswith("| `true` | `false` | **differs** |")
-    assert f"- {fact_id}\n" in page  # listed at the top
+    assert f"- `{fact_id}`\n" in page  # listed at the top
+    assert "[Masks](#masks) (10)" in page  # and counted in its group
     assert page != PAGE.read_text()  # so the committed-page test fails
 
 
@@ -193,17 +194,21 @@ def test_what_a_call_returns_and_the_weights_are_the_same_on_both_backends(docum
 
 @stated_in(MISCONCEPTIONS)
 def test_on_jax_masked_steps_before_the_first_valid_one_hold_the_initial_state(documents):
-    """On JAX, a masked step before a row's first valid step holds the initial state instead of zeros, and a row with no valid step returns the initial state as its output."""
+    """On JAX, with the default `unroll=False` and `zero_output_for_mask=False`, a masked step before a row's first valid step holds the initial state instead of zeros, and a row with no valid step returns the initial state as its output."""
+    facts = {backend: document["facts"] for backend, document in documents.items()}
     for kind in LAYERS:
         pre = f"masked steps pre from initial_state {kind}"
-        # post rows, then pre rows of lengths 5, 3, 2: `s` the initial state, `0` zeros
-        assert documents["tensorflow"]["facts"][pre] == "vvvvv 00vvv 000vv"
-        assert documents["jax"]["facts"][pre] == "vvvvv ssvvv sssvv"
-        from_zeros = f"masked steps pre {kind}"  # starting from zeros, the same on both
-        assert _same(documents, from_zeros)
+        # pre-padded rows of lengths 5, 3, 2: `s` the initial state, `0` zeros
+        assert facts["tensorflow"][pre] == "vvvvv 00vvv 000vv"
+        assert facts["jax"][pre] == "vvvvv ssvvv sssvv"
+        for condition in ("unroll", "zero_output_for_mask"):  # zeros again, as on TensorFlow
+            assert facts["jax"][f"{pre.replace(kind, condition)} {kind}"] == "vvvvv 00vvv 000vv"
+        assert _same(documents, f"masked steps pre {kind}")  # from zeros: the same on both
         default = f"default output with a mask {kind}"  # the last row has no valid step
-        assert documents["tensorflow"]["facts"][default] == "h h h h h h 0"
-        assert documents["jax"]["facts"][default] == "h h h h h h h"
+        assert facts["tensorflow"][default] == "h h h h h h 0"
+        assert facts["jax"][default] == "h h h h h h h"
+        assert facts["jax"][f"default output with a mask unroll {kind}"] == "h h h h h h 0"
+        assert facts["jax"][f"default output with zero_output_for_mask {kind}"].endswith(" 0")
 
 
 @stated_in(MISCONCEPTIONS)
@@ -221,11 +226,16 @@ def test_on_jax_unroll_ignores_zero_output_for_mask(documents):
 
 
 @stated_in(MISCONCEPTIONS)
-def test_on_jax_predict_refuses_a_short_last_batch(documents):
-    """On JAX, `predict` refuses a stateful model's short last batch with a `ValueError`."""
-    fact_id = "stateful predict, last batch of one row"
-    assert documents["tensorflow"]["facts"][fact_id] == 12  # 10 rows in, 12 out
-    assert documents["jax"]["facts"][fact_id].startswith("raises ValueError: ")
+def test_on_jax_a_stateful_models_short_last_batch_is_refused(documents):
+    """On JAX, `predict`, `evaluate` and `fit` refuse a stateful model's short last batch with a `ValueError`."""
+    fact_id = "stateful short last batch"
+    assert documents["tensorflow"]["facts"][fact_id] == {
+        "predict, 10 rows": "12 rows",  # a last batch of 1, broadcast against 3 states
+        "predict, 11 rows": "raises InvalidArgumentError",
+        "evaluate, 10 rows": "runs",
+        "fit, 10 rows": "runs",
+    }
+    assert set(documents["jax"]["facts"][fact_id].values()) == {"raises ValueError"}
 
 
 # ----- portability -----
