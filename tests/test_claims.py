@@ -647,15 +647,20 @@ def test_without_stateful_a_rows_result_does_not_depend_on_the_other_rows(kind):
 # ----- encoder-decoder: states handed over, attention over the encoder's outputs -----
 
 
+def _states_for(kind: str) -> tuple[int, list[np.ndarray]]:
+    """How many states ``kind`` keeps, and 4 random (batch, units) states to hand it."""
+    rng = np.random.default_rng(2)
+    states = [rng.normal(size=(len(LENGTHS), UNITS)).astype("float32") for _ in range(4)]
+    return (2 if kind == "LSTM" else 1), states
+
+
 @stated_in("notebooks/10_encoder_decoder_beyond_one_layer.ipynb", "book/misconceptions.md")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("extra", [1, 2])
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_a_decoder_handed_too_many_states(kind, extra, go_backwards):
     """With the default `unroll=False`, handed more states than its cell keeps, an `LSTM` or a `SimpleRNN` builds into a model and fails when data runs through it, and a `GRU` starts from the first state and ignores the others."""
-    keeps = 2 if kind == "LSTM" else 1
-    rng = np.random.default_rng(2)
-    states = [rng.normal(size=(len(LENGTHS), UNITS)).astype("float32") for _ in range(4)]
+    keeps, states = _states_for(kind)
     handed, own = states[: keeps + extra], states[:keeps]
     layer = _layer(kind, return_sequences=True, go_backwards=go_backwards)
     symbolic = [keras.Input((UNITS,)) for _ in handed]
@@ -678,9 +683,7 @@ def test_a_decoder_handed_too_many_states(kind, extra, go_backwards):
 @pytest.mark.parametrize("go_backwards", [False, True])
 def test_unrolled_and_unmasked_extra_states_are_ignored(kind, extra, go_backwards):
     """With `unroll=True` and no mask, all three ignore the extra states."""
-    keeps = 2 if kind == "LSTM" else 1
-    rng = np.random.default_rng(2)
-    states = [rng.normal(size=(len(LENGTHS), UNITS)).astype("float32") for _ in range(4)]
+    keeps, states = _states_for(kind)
     layer = _layer(kind, return_sequences=True, go_backwards=go_backwards, unroll=True)
     inputs = _inputs(np.ones((len(LENGTHS), TIME), bool))
     handed = _numpy([layer(inputs, initial_state=states[: keeps + extra])])[0]
