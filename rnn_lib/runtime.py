@@ -29,7 +29,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -119,9 +119,14 @@ def keras_backend_name() -> str:
     """
     if "keras" in sys.modules:
         return sys.modules["keras"].backend.backend()
-    if os.environ.get("KERAS_BACKEND"):
-        return os.environ["KERAS_BACKEND"]
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return _configured_backend(os.environ)
+
+
+def _configured_backend(environ: Mapping[str, str]) -> str:
+    """The backend Keras would read from ``environ`` and ``keras.json`` (before its import)."""
+    if environ.get("KERAS_BACKEND"):
+        return environ["KERAS_BACKEND"]
+    home = environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     try:
         with open(os.path.join(home, "keras.json")) as file:
             backend = json.load(file).get("backend")

@@ -311,26 +311,16 @@ def test_setup_notebook_drops_the_retracing_note_and_keeps_other_warnings():
 # ----- the Keras backend: TensorFlow is imported on its own backend only -----
 
 
-def _backend_name_in_a_new_process(tmp_path, environment: dict[str, str]) -> str:
-    """keras_backend_name() before Keras is imported, in a process with only ``environment``."""
-    code = "from rnn_lib.runtime import keras_backend_name; print(keras_backend_name())"
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **environment}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return result.stdout.strip()
-
-
 def test_the_backend_name_is_read_as_keras_reads_it(tmp_path):
     home = tmp_path / "keras_home"
     home.mkdir()
-    assert _backend_name_in_a_new_process(tmp_path, {}) == "tensorflow"  # Keras' default
+    read = runtime._configured_backend  # what keras_backend_name() reads before Keras' import
+    assert read({"KERAS_HOME": str(home)}) == "tensorflow"  # Keras' default: no keras.json
     (home / "keras.json").write_text('{"backend": "jax"}')
-    assert _backend_name_in_a_new_process(tmp_path, {"KERAS_HOME": str(home)}) == "jax"
-    environment = {"KERAS_HOME": str(home), "KERAS_BACKEND": "tensorflow"}
-    assert _backend_name_in_a_new_process(tmp_path, environment) == "tensorflow"  # env first
+    assert read({"KERAS_HOME": str(home)}) == "jax"
+    assert read({"KERAS_HOME": str(home), "KERAS_BACKEND": "tensorflow"}) == "tensorflow"
     (home / "keras.json").write_text("{not json")
-    assert _backend_name_in_a_new_process(tmp_path, {"KERAS_HOME": str(home)}) == "tensorflow"
+    assert read({"KERAS_HOME": str(home)}) == "tensorflow"
     assert runtime.keras_backend_name() == keras.backend.backend()  # once Keras is imported
 
 
