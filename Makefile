@@ -88,7 +88,7 @@ explorer: $(INSTALLED)
 
 # Written to a temporary file first: a failed run leaves the committed page as it was.
 backends: $(INSTALLED)
-	$(BIN)/python -m rnn_lib.backends --page > book/backends.md.new
+	$(BIN)/python -m rnn_lib.backends --page > book/backends.md.new || { rm -f book/backends.md.new; exit 1; }
 	mv book/backends.md.new book/backends.md
 
 bench: $(INSTALLED)

@@ -136,6 +136,16 @@ def _fact(fact_id: str, group: str, text: str, where: tuple[str, str]):
     return register
 
 
+def _variant(
+    base_id: str, fact_id: str, text: str, where: tuple[str, str] | None = None, **arguments: Any
+) -> None:
+    """Register the check of ``base_id`` called with ``arguments`` as the fact ``fact_id``: in the
+    same group, stated in the same section unless ``where`` says another."""
+    base = FACTS[base_id]
+    check = functools.partial(base.check, **arguments)
+    _fact(fact_id, base.group, text, base.where if where is None else where)(check)
+
+
 def _numpy(tensors: Any) -> list[np.ndarray]:
     return [keras.ops.convert_to_numpy(t) for t in tensors]
 
@@ -449,19 +459,16 @@ for _kind in KINDS:
                 letters.append("0" if _close(output[row], 0 * output[row]) else "?")
         return " ".join(letters)
 
-    _fact(
+    _base = f"default output with a mask {_kind}"
+    _variant(
+        _base,
         f"default output with zero_output_for_mask {_kind}",
-        "Outputs and state",
         "The same with `zero_output_for_mask=True`",
         _where(_C02, "zero_output_for_masktrue", "02 Padding and masking"),
-    )(functools.partial(_default_output, _kind, True))
-
-    _fact(
-        f"default output with a mask unroll {_kind}",
-        "Outputs and state",
-        "The same with `unroll=True`",
-        _where(_C01, "when-the-last-output-is-not-h", "01 Outputs vs state"),
-    )(functools.partial(_default_output, _kind, False, True))
+        zero_output_for_mask=True,
+    )
+    _variant(_base, f"default output with a mask unroll {_kind}", "The same with `unroll=True`",
+             unroll=True)  # fmt: skip
 
     @_fact(
         f"go_backwards {_kind}",
@@ -509,12 +516,13 @@ for _kind in KINDS:
         expected = _expected_sequences(kind)
         return _codes(sequence[rows], MASK[rows], expected=expected[rows])
 
-    _fact(
+    _variant(
+        f"masked steps post {_kind}",
         f"masked steps pre {_kind}",
-        "Masks",
         "The same, pre-padded",
         _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
-    )(functools.partial(_masked_post, _kind, PRE))
+        rows=PRE,
+    )
 
     @_fact(
         f"masked steps pre from initial_state {_kind}",
@@ -530,19 +538,12 @@ for _kind in KINDS:
         start = _start(kind, len(MASK))[0]
         return _codes(sequence[PRE], MASK[PRE], start=start[PRE])
 
-    _fact(
-        f"masked steps pre from initial_state unroll {_kind}",
-        "Masks",
-        "The same with `unroll=True`",
-        _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
-    )(functools.partial(_masked_pre_start, _kind, True))
-
-    _fact(
-        f"masked steps pre from initial_state zero_output_for_mask {_kind}",
-        "Masks",
-        "The same with `zero_output_for_mask=True` (the loop)",
-        _where(_C02, "pre-padding-with-a-mask", "02 Padding and masking"),
-    )(functools.partial(_masked_pre_start, _kind, False, True))
+    _base = f"masked steps pre from initial_state {_kind}"
+    _variant(_base, f"masked steps pre from initial_state unroll {_kind}",
+             "The same with `unroll=True`", unroll=True)  # fmt: skip
+    _variant(_base, f"masked steps pre from initial_state zero_output_for_mask {_kind}",
+             "The same with `zero_output_for_mask=True` (the loop)",
+             zero_output_for_mask=True)  # fmt: skip
 
     @_fact(
         f"state with a mask is the row alone {_kind}",
@@ -571,12 +572,8 @@ for _kind in KINDS:
         sequence = _masked(kind, zero_output_for_mask=True)[0]
         return _codes(sequence[rows], MASK[rows], expected=_expected_sequences(kind)[rows])
 
-    _fact(
-        f"zero_output_for_mask pre {_kind}",
-        "Masks",
-        "The same, pre-padded",
-        _where(_C02, "zero_output_for_masktrue", "02 Padding and masking"),
-    )(functools.partial(_zero_output, _kind, PRE))
+    _variant(f"zero_output_for_mask post {_kind}", f"zero_output_for_mask pre {_kind}",
+             "The same, pre-padded", rows=PRE)  # fmt: skip
 
     @_fact(
         f"zero_output_for_mask unroll {_kind}",
@@ -1025,27 +1022,10 @@ for _kind in KINDS:
         own = keras.ops.convert_to_numpy(layer(inputs, mask=mask, initial_state=states[:keeps]))
         return "ignores the extra state" if _close(handed, own) else "uses the extra state"
 
-    _fact(
-        f"too many states masked {_kind}",
-        "Cells and options",
-        "The same with a mask",
-        _where(
-            "10_encoder_decoder_beyond_one_layer",
-            "a-bidirectional-encoder-and-a-one-direction-decoder",
-            "10 Encoder-decoder",
-        ),
-    )(functools.partial(_too_many_states, _kind, True))
-
-    _fact(
-        f"too many states unroll {_kind}",
-        "Cells and options",
-        "The same with `unroll=True`, without a mask",
-        _where(
-            "10_encoder_decoder_beyond_one_layer",
-            "a-bidirectional-encoder-and-a-one-direction-decoder",
-            "10 Encoder-decoder",
-        ),
-    )(functools.partial(_too_many_states, _kind, False, True))
+    _base = f"too many states {_kind}"
+    _variant(_base, f"too many states masked {_kind}", "The same with a mask", masked=True)
+    _variant(_base, f"too many states unroll {_kind}",
+             "The same with `unroll=True`, without a mask", unroll=True)  # fmt: skip
 
     @_fact(
         f"cell in RNN {_kind}",

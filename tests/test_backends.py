@@ -202,7 +202,8 @@ def test_on_jax_masked_steps_before_the_first_valid_one_hold_the_initial_state(d
         assert facts["tensorflow"][pre] == "vvvvv 00vvv 000vv"
         assert facts["jax"][pre] == "vvvvv ssvvv sssvv"
         for condition in ("unroll", "zero_output_for_mask"):  # zeros again, as on TensorFlow
-            assert facts["jax"][f"{pre.replace(kind, condition)} {kind}"] == "vvvvv 00vvv 000vv"
+            variant = f"masked steps pre from initial_state {condition} {kind}"
+            assert facts["jax"][variant] == "vvvvv 00vvv 000vv"
         assert _same(documents, f"masked steps pre {kind}")  # from zeros: the same on both
         default = f"default output with a mask {kind}"  # the last row has no valid step
         assert facts["tensorflow"][default] == "h h h h h h 0"
