@@ -339,11 +339,7 @@ def _register_shapes() -> None:
             where,
         )(_stateless(check))
     spatial = {"ConvLSTM1D": (8,), "ConvLSTM2D": (8, 9), "ConvLSTM3D": (12, 8, 9)}
-    conv = [
-        *itertools.product(shapes.CONV_LSTM_KINDS, ["same"], (False, True), (False, True)),
-        *itertools.product(shapes.CONV_LSTM_KINDS, ["valid"], [True], [True]),
-    ]
-    for kind, padding, sequences, state in conv:
+    for kind, padding, sequences, state in shapes.CONV_LSTM_CONFIGURATIONS:
         shape = (BATCH, TIME, *spatial[kind], FEATURES)
         flags = f"padding={padding!r}, return_sequences={sequences}, return_state={state}"
 

@@ -55,6 +55,7 @@ import_keras_quietly()
 import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 __all__ = [
+    "CONV_LSTM_CONFIGURATIONS",
     "CONV_LSTM_KINDS",
     "LAYER_KINDS",
     "MERGE_MODES",
@@ -748,6 +749,15 @@ Inside `Bidirectional` every `merge_mode` works; `"concat"` joins the two direct
 channel axis (`2 * filters` channels)."""
 
 
+#: The ConvLSTM rows of the shape reference, ``(kind, padding, return_sequences,
+#: return_state)``: every flag with ``"same"``, and ``"valid"`` once per layer (rnn_lib.backends
+#: re-checks the same rows on JAX).
+CONV_LSTM_CONFIGURATIONS: list[tuple[str, str, bool, bool]] = [
+    *product(CONV_LSTM_KINDS, ["same"], (False, True), (False, True)),
+    *product(CONV_LSTM_KINDS, ["valid"], [True], [True]),
+]
+
+
 def _conv_lstm_lines(
     batch: int, timesteps: int, channels: int, filters: int, spatial: dict[str, int], kernel: int
 ) -> list[str]:
@@ -773,11 +783,7 @@ def _conv_lstm_lines(
         "| layer | input | padding | return_sequences | return_state | returns |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    configurations = [
-        *product(CONV_LSTM_KINDS, ["same"], (False, True), (False, True)),
-        *product(CONV_LSTM_KINDS, ["valid"], [True], [True]),
-    ]
-    for kind, padding, sequences, state in configurations:
+    for kind, padding, sequences, state in CONV_LSTM_CONFIGURATIONS:
         layer = make_layer(
             kind,
             filters,
